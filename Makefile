@@ -1,0 +1,43 @@
+# The two set-up commands of the README: `make serve` and `make test`. Both work on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+KB_DIR ?= kb/build
+CORE_STAMP := $(VENV)/.core-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
+TEST_STAMP := $(VENV)/.test-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
+
+.PHONY: serve test install install-test kb corpus-binaries clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(CORE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+# torch first, pinned to the CPU wheel this machine kind provides, so that sentence-transformers
+# does not pull a newer CUDA build of several GB.
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test,sentence-transformers]'
+	touch $@ $(CORE_STAMP)
+
+install: $(CORE_STAMP)
+install-test: $(TEST_STAMP)
+
+# Incremental: a no-op when corpus/ and kb/ are unchanged since the last build.
+kb: install
+	$(BIN)/gridkb ingest corpus --kb $(KB_DIR)
+
+serve: kb
+	$(BIN)/gridkb kb stats --kb $(KB_DIR)
+
+test: install-test
+	$(BIN)/python -m pytest
+
+corpus-binaries: install-test
+	$(BIN)/python scripts/build_corpus_binaries.py
+
+clean:
+	rm -rf $(KB_DIR) .pytest_cache

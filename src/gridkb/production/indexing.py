@@ -1,0 +1,114 @@
+"""Build a generation's indexes from its records: chunk table, BM25, dense vectors (chunks and FAQ
+questions) in Chroma. Vectors come through the embedding cache, so only new text is embedded."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+
+from gridkb.config import Settings
+from gridkb.production.lexicon import Lexicon
+from gridkb.records import Chunk
+from gridkb.storage.bm25_index import Bm25Index
+from gridkb.storage.chroma_index import ChromaVectorIndex, drop_collection, list_collections, open_client
+from gridkb.storage.embedders import CachedEmbedder
+
+if TYPE_CHECKING:
+    from gridkb.production.ingest import DocRecord, Progress
+
+CHUNKS_FILE = "chunks.json"
+FAQ_QUESTIONS_FILE = "faq_questions.json"
+NO_END = 99991231
+
+
+def date_number(value: str | None, default: int) -> int:
+    """ISO date → YYYYMMDD int, so Chroma ``where`` filters can compare dates."""
+    return int(date.fromisoformat(value).strftime("%Y%m%d")) if value else default
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, str | int | float | bool]:
+    return {
+        "doc_id": chunk.doc_id,
+        "kind": chunk.kind.value,
+        "audience": chunk.audience.value,
+        "category": chunk.category,
+        "valid_from": date_number(chunk.valid_from, 0),
+        "valid_to": date_number(chunk.valid_to, NO_END),
+    }
+
+
+@dataclass
+class Built:
+    embed_seconds: float
+    embedder_name: str
+    dim: int
+    vector_store: dict[str, str]
+
+
+def collection_names(kb_id: str, generation: str) -> tuple[str, str]:
+    safe = generation.replace("T", "t").lower()
+    return f"gridkb-{kb_id}-{safe}-chunks", f"gridkb-{kb_id}-{safe}-faq"
+
+
+def build(
+    kb_id: str,
+    staging: Path,
+    settings: Settings,
+    lexicon: Lexicon,
+    embedder: CachedEmbedder,
+    records: Sequence["DocRecord"],
+    progress: "Progress",
+) -> Built:
+    chunks = [c for r in records for c in r.chunks]
+    chunk_by_faq = {c.faq_id: c for c in chunks if c.faq_id}
+    questions = [
+        (f"{faq.id}:{n}", text, faq.id)
+        for r in records
+        for faq in r.document.faqs
+        for n, text in enumerate((faq.question, *faq.similar))
+        if faq.id in chunk_by_faq
+    ]
+    (staging / CHUNKS_FILE).write_bytes(orjson.dumps([c.to_dict() for c in chunks]))
+    (staging / FAQ_QUESTIONS_FILE).write_bytes(orjson.dumps([{"id": i, "text": t, "faq_id": f} for i, t, f in questions]))
+    Bm25Index.build([lexicon.tokenize(c.index_text) for c in chunks]).save(staging / "bm25")
+    Bm25Index.build([lexicon.tokenize(t) for _, t, _ in questions]).save(staging / "bm25_faq")
+
+    progress.start("embed", len(chunks) + len(questions))
+    t0 = time.perf_counter()
+    chunk_vectors = embedder.embed_passages([c.index_text for c in chunks], progress=lambda n: progress.advance("embed", n))
+    question_vectors = embedder.embed_passages([t for _, t, _ in questions], progress=lambda n: progress.advance("embed", n))
+    embed_seconds = time.perf_counter() - t0
+
+    generation = staging.name.removeprefix(".staging-")
+    chunk_collection, faq_collection = collection_names(kb_id, generation)
+    client = open_client(staging / "chroma", settings.chroma_url)
+    ChromaVectorIndex(client, chunk_collection, settings.chroma_search_ef).add(
+        [c.id for c in chunks], chunk_vectors, [chunk_metadata(c) for c in chunks]
+    )
+    ChromaVectorIndex(client, faq_collection, settings.chroma_search_ef).add(
+        [i for i, _, _ in questions],
+        question_vectors,
+        [{**chunk_metadata(chunk_by_faq[f]), "faq_id": f} for _, _, f in questions],
+    )
+    store = {"mode": "server" if settings.chroma_url else "embedded", "chunks": chunk_collection, "faq": faq_collection}
+    if settings.chroma_url:
+        store["url"] = settings.chroma_url
+    return Built(embed_seconds, embedder.name, embedder.dim, store)
+
+
+def drop_stale_collections(settings: Settings, kb_id: str, live_generations: Sequence[str]) -> list[str]:
+    """On a Chroma server, drop the collections of generations that no longer exist on disk."""
+    if not settings.chroma_url:
+        return []
+    client = open_client(None, settings.chroma_url)
+    live = {name for g in live_generations for name in collection_names(kb_id, g)}
+    stale = [c for c in list_collections(client) if c.startswith(f"gridkb-{kb_id}-") and c not in live]
+    for name in stale:
+        drop_collection(client, name)
+    return stale

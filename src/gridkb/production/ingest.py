@@ -1,0 +1,284 @@
+"""Batch ingestion: files → documents → chunks → extraction → indexes and graph, incrementally and safely.
+
+Unchanged files (same bytes, same sidecar, same pipeline fingerprint) reuse their previous records;
+changed ones are re-processed; files gone from an ingested folder are removed everywhere. The new
+knowledge base is built aside and switched in atomically (see ``storage.layout``). A file that fails
+is reported with its reason and the batch goes on; if it was ingested before, its previous version
+stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import orjson
+
+from gridkb.config import Settings
+from gridkb.errors import SourceError, UnsupportedFormat
+from gridkb.production.chunking import chunk_document
+from gridkb.production.documents import discover, file_hash, is_supported, read_source, source_name
+from gridkb.production.documents import load_document
+from gridkb.production.extract import extract
+from gridkb.production.graph import build_graph
+from gridkb.production.lexicon import Lexicon
+from gridkb.production.structure import build_sections
+from gridkb.records import Chunk, Document, Entity, FileFailure, IngestReport, Relation, Term
+from gridkb.production import indexing
+from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache, create_embedder
+from gridkb.storage.layout import KbLayout
+
+log = logging.getLogger(__name__)
+
+PIPELINE_VERSION = "2"
+LEXICON_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt")
+
+
+class Progress(Protocol):
+    """What the pipeline tells a progress display (the CLI's progress bar, or nothing)."""
+
+    def start(self, stage: str, total: int) -> None: ...
+
+    def advance(self, stage: str, amount: int = 1) -> None: ...
+
+
+class _Silent:
+    def start(self, stage: str, total: int) -> None:
+        pass
+
+    def advance(self, stage: str, amount: int = 1) -> None:
+        pass
+
+
+@dataclass
+class DocRecord:
+    """Everything production derived from one source file; reused as-is while the file is unchanged."""
+
+    document: Document
+    chunks: list[Chunk]
+    terms: list[Term] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "document": self.document.to_dict(),
+                "chunks": [c.to_dict() for c in self.chunks],
+                "terms": [t.to_dict() for t in self.terms],
+                "entities": [e.to_dict() for e in self.entities],
+                "relations": [r.to_dict() for r in self.relations],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> "DocRecord":
+        raw = orjson.loads(data)
+        return cls(
+            Document.from_dict(raw["document"]),
+            [Chunk.from_dict(c) for c in raw["chunks"]],
+            [Term.from_dict(t) for t in raw["terms"]],
+            [Entity.from_dict(e) for e in raw["entities"]],
+            [Relation.from_dict(r) for r in raw["relations"]],
+        )
+
+
+def pipeline_fingerprint(settings: Settings) -> str:
+    """Changes when anything that shapes the records changes: code version, chunk sizes, the lexicon."""
+    digest = hashlib.sha256(f"{PIPELINE_VERSION}|{settings.chunk_min_chars}|{settings.chunk_max_chars}".encode())
+    for name in LEXICON_FILES:
+        path = settings.config_dir / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def process_document(path: Path, settings: Settings, lexicon: Lexicon) -> DocRecord:
+    """Load, structure, chunk and extract one file; raises a SourceError subclass on bad input."""
+    document = load_document(path, settings.max_file_bytes)
+    sections = build_sections(document.id, document.title, document.blocks)
+    chunks = chunk_document(document, sections, settings.chunk_min_chars, settings.chunk_max_chars)
+    extraction = extract(chunks, sections, lexicon)
+    return DocRecord(document, extraction.chunks, extraction.terms, extraction.entities, extraction.relations)
+
+
+@dataclass
+class _Previous:
+    manifest: dict
+    directory: Path | None
+
+    def record(self, source: str) -> DocRecord | None:
+        entry = self.manifest.get("documents", {}).get(source)
+        if not entry or self.directory is None:
+            return None
+        path = self.directory / "records" / f"{entry['id']}.json"
+        return DocRecord.from_json(path.read_bytes()) if path.exists() else None
+
+
+def _load_previous(layout: KbLayout) -> _Previous:
+    current = layout.current()
+    if current is None:
+        return _Previous({}, None)
+    return _Previous(orjson.loads((current / "manifest.json").read_bytes()), current)
+
+
+def _in_scope(source: str, roots: Sequence[str]) -> bool:
+    return any(source == r or source.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def ingest(paths: Iterable[Path], settings: Settings, progress: Progress | None = None) -> IngestReport:
+    """Ingest files and folders into the knowledge base at ``settings.kb_dir``; returns what happened."""
+    progress = progress or _Silent()
+    layout = KbLayout(settings.kb_dir)
+    started = time.perf_counter()
+    paths = list(paths)
+    with layout.writer_lock():
+        layout.clean()
+        report = IngestReport()
+        previous = _load_previous(layout)
+        fingerprint = pipeline_fingerprint(settings)
+        same_pipeline = previous.manifest.get("fingerprint") == fingerprint
+        lexicon = Lexicon.load(settings.config_dir)
+        roots = [source_name(p) for p in paths]
+        for path in paths:
+            if not path.exists():
+                report.failed.append(FileFailure(str(path), "no such file or folder"))
+        records = _collect(paths, settings, lexicon, previous, same_pipeline, report, progress)
+        for source, entry in previous.manifest.get("documents", {}).items():
+            if source in records:
+                continue
+            if _in_scope(source, roots) and not any(f.path == source for f in report.failed):
+                report.removed.append(source)
+            elif (kept := previous.record(source)) is not None:
+                records[source] = kept  # outside this run's folders, or failed now: keep what we had
+        report.seconds["parse"] = round(time.perf_counter() - started, 3)
+        if not (report.added or report.updated or report.removed) and previous.directory is not None and same_pipeline:
+            report.generation = previous.directory.name
+            _fill_counts(report, previous.manifest.get("stats", {}))
+            report.seconds["total"] = round(time.perf_counter() - started, 3)
+            return report
+        _build_generation(layout, settings, lexicon, records, fingerprint, report, progress)
+        layout.clean()
+        indexing.drop_stale_collections(settings, layout.kb_id(), layout.generation_names())
+    report.seconds["total"] = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _collect(
+    paths: Sequence[Path],
+    settings: Settings,
+    lexicon: Lexicon,
+    previous: _Previous,
+    same_pipeline: bool,
+    report: IngestReport,
+    progress: Progress,
+) -> dict[str, DocRecord]:
+    files = [p for p in discover(p for p in paths if p.exists())]
+    progress.start("parse", len(files))
+    known = previous.manifest.get("documents", {})
+    records: dict[str, DocRecord] = {}
+    for path in files:
+        progress.advance("parse")
+        source = source_name(path)
+        if not is_supported(path):
+            report.skipped.append(FileFailure(source, UnsupportedFormat(source, f"unsupported format '{path.suffix}'").reason))
+            continue
+        try:
+            digest = file_hash(read_source(path, settings.max_file_bytes), path)
+            if same_pipeline and known.get(source, {}).get("content_hash") == digest:
+                if (kept := previous.record(source)) is not None:
+                    records[source] = kept
+                    report.unchanged += 1
+                    continue
+            records[source] = process_document(path, settings, lexicon)
+        except SourceError as exc:
+            report.failed.append(FileFailure(source, exc.reason))
+            continue
+        except Exception as exc:  # a parser bug must not sink the batch; report it with its type
+            log.exception("unexpected failure on %s", source)
+            report.failed.append(FileFailure(source, f"unexpected {type(exc).__name__}: {exc}"))
+            continue
+        (report.updated if source in known else report.added).append(source)
+    return records
+
+
+def _build_generation(
+    layout: KbLayout,
+    settings: Settings,
+    lexicon: Lexicon,
+    records: dict[str, DocRecord],
+    fingerprint: str,
+    report: IngestReport,
+    progress: Progress,
+) -> None:
+    staging = layout.new_staging()
+    (staging / "records").mkdir()
+    ordered = [records[s] for s in sorted(records)]
+    for record in ordered:
+        (staging / "records" / f"{record.document.id}.json").write_bytes(record.to_json())
+    chunks = [c for r in ordered for c in r.chunks]
+    faqs = [f for r in ordered for f in r.document.faqs]
+    cache = EmbeddingCache(layout.embedding_cache)
+    try:
+        embedder = CachedEmbedder(create_embedder(settings), cache, settings.embedding_batch_size)
+        t0 = time.perf_counter()
+        built = indexing.build(layout.kb_id(), staging, settings, lexicon, embedder, ordered, progress)
+        report.seconds["embed"] = round(built.embed_seconds, 3)
+        report.seconds["index"] = round(time.perf_counter() - t0 - built.embed_seconds, 3)
+        report.embedded = embedder.misses
+    finally:
+        cache.close()
+    t1 = time.perf_counter()
+    entities = {e.id: e for e in lexicon.entities}
+    for record in ordered:
+        for entity in record.entities:
+            entities.setdefault(entity.id, entity)
+    terms = [t for r in ordered for t in r.terms]
+    graph = build_graph(
+        ((r.document, r.chunks) for r in ordered), entities.values(), terms, (x for r in ordered for x in r.relations), lexicon
+    )
+    graph.save(staging / "graph.json")
+    report.seconds["graph"] = round(time.perf_counter() - t1, 3)
+    stats = {
+        "documents": len(ordered),
+        "chunks": len(chunks),
+        "faqs": len(faqs),
+        "terms": len(terms),
+        "entities": len(entities),
+        "graph_nodes": graph.number_of_nodes(),
+        "graph_edges": graph.number_of_edges(),
+    }
+    manifest = {
+        "generation": staging.name.removeprefix(".staging-"),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "fingerprint": fingerprint,
+        "embedder": {"name": built.embedder_name, "dim": built.dim},
+        "vector_store": built.vector_store,
+        "stats": stats,
+        "documents": {
+            r.document.source: {
+                "id": r.document.id,
+                "content_hash": r.document.content_hash,
+                "title": r.document.title,
+                "format": r.document.format,
+                "audience": r.document.meta.audience.value,
+                "chunks": len(r.chunks),
+                "faqs": len(r.document.faqs),
+            }
+            for r in ordered
+        },
+    }
+    (staging / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    final = layout.publish(staging)
+    report.generation = final.name
+    _fill_counts(report, stats)
+
+
+def _fill_counts(report: IngestReport, stats: dict) -> None:
+    for key in ("documents", "chunks", "faqs", "terms", "entities", "graph_nodes", "graph_edges"):
+        setattr(report, key, int(stats.get(key, 0)))

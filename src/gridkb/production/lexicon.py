@@ -1,0 +1,132 @@
+"""The curated domain lexicon from ``kb/``: entities with aliases, synonyms, stopwords, and the
+jieba tokenizer that knows them. Documents and queries go through the same instance.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import jieba
+import jieba.analyse
+import jieba.posseg
+import yaml
+
+from gridkb.errors import ConfigError
+from gridkb.production.normalize import normalize_line
+from gridkb.records import Entity
+
+jieba.setLogLevel(logging.WARNING)
+
+_TOKEN_KEEP = re.compile(r"[\w\u4e00-\u9fff%‰]")
+
+
+def entity_id(name: str) -> str:
+    return f"ent:{name}"
+
+
+def _load_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: missing (expected in the kb configuration folder)") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行: " if mark else ""
+        raise ConfigError(f"{path}: {where}{getattr(exc, 'problem', exc)}") from None
+
+
+@dataclass
+class Lexicon:
+    """Entities, synonym groups and stopwords, with a jieba tokenizer that keeps domain terms whole."""
+
+    entities: list[Entity]
+    synonym_groups: list[list[str]] = field(default_factory=list)
+    stopwords: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls, config_dir: Path) -> "Lexicon":
+        """Read ``entities.yaml``, ``synonyms.yaml`` and ``stopwords.txt``; raises ConfigError naming the line."""
+        raw = _load_yaml(config_dir / "entities.yaml")
+        if not isinstance(raw, dict) or not isinstance(raw.get("entities"), list):
+            raise ConfigError(f"{config_dir / 'entities.yaml'}: expected a top-level 'entities:' list")
+        entities = []
+        for i, item in enumerate(raw["entities"], start=1):
+            if not isinstance(item, dict) or not item.get("name"):
+                raise ConfigError(f"{config_dir / 'entities.yaml'}: entity #{i} needs a name")
+            name = normalize_line(str(item["name"]))
+            aliases = tuple(normalize_line(str(a)) for a in item.get("aliases") or [])
+            entities.append(Entity(entity_id(name), name, str(item.get("type", "concept")), aliases))
+        synonyms_file = config_dir / "synonyms.yaml"
+        groups: list[list[str]] = []
+        if synonyms_file.exists():
+            data = _load_yaml(synonyms_file) or {}
+            groups = [[normalize_line(str(w)) for w in g] for g in (data.get("groups") or []) if isinstance(g, list)]  # type: ignore[union-attr]
+        stop_file = config_dir / "stopwords.txt"
+        stopwords = frozenset(w.strip() for w in stop_file.read_text(encoding="utf-8").split()) if stop_file.exists() else frozenset()
+        return cls(entities, groups, stopwords)
+
+    @cached_property
+    def by_surface(self) -> dict[str, str]:
+        """Every name and alias → entity id (the longest entity wins on a shared alias)."""
+        table: dict[str, str] = {}
+        for entity in self.entities:
+            for surface in (entity.name, *entity.aliases):
+                if surface and surface not in table:
+                    table[surface] = entity.id
+        return table
+
+    @cached_property
+    def by_id(self) -> dict[str, Entity]:
+        return {e.id: e for e in self.entities}
+
+    @cached_property
+    def _surface_pattern(self) -> re.Pattern[str]:
+        surfaces = sorted(self.by_surface, key=len, reverse=True)
+        return re.compile("|".join(re.escape(s) for s in surfaces)) if surfaces else re.compile(r"(?!)")
+
+    @cached_property
+    def tokenizer(self) -> jieba.Tokenizer:
+        tokenizer = jieba.Tokenizer()
+        for surface in self.by_surface:
+            if len(surface) > 1:
+                tokenizer.add_word(surface, freq=200000)
+        for group in self.synonym_groups:
+            for word in group:
+                if len(word) > 1:
+                    tokenizer.add_word(word, freq=20000)
+        return tokenizer
+
+    @cached_property
+    def _keyword_extractor(self) -> jieba.analyse.TFIDF:
+        extractor = jieba.analyse.TFIDF()
+        extractor.tokenizer = self.tokenizer
+        extractor.postokenizer = jieba.posseg.POSTokenizer(self.tokenizer)
+        return extractor
+
+    def keywords(self, text: str, top_k: int) -> list[str]:
+        """The ``top_k`` most salient nouns of ``text`` by TF-IDF."""
+        return list(self._keyword_extractor.extract_tags(text, topK=top_k, allowPOS=("n", "nz", "vn", "nt", "l")))
+
+    def tokenize(self, text: str) -> list[str]:
+        """Search tokens: jieba's search mode (words and their sub-words), lower-cased, no stopwords or punctuation."""
+        tokens = []
+        for token in self.tokenizer.cut_for_search(text.lower()):
+            token = token.strip()
+            if token and token not in self.stopwords and _TOKEN_KEEP.search(token):
+                tokens.append(token)
+        return tokens
+
+    def mentions(self, text: str) -> list[tuple[str, str]]:
+        """(entity id, surface form) for each dictionary mention in ``text``, longest match first."""
+        return [(self.by_surface[m.group(0)], m.group(0)) for m in self._surface_pattern.finditer(text)]
+
+    def linked_entities(self, text: str) -> list[str]:
+        """Distinct entity ids mentioned in ``text``, in order of first mention."""
+        seen: dict[str, None] = {}
+        for entity, _ in self.mentions(text):
+            seen.setdefault(entity, None)
+        return list(seen)

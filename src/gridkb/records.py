@@ -1,0 +1,295 @@
+"""Typed records that flow between the layers (production → organisation → application → chat → tickets).
+
+Ids are derived from content, so re-ingesting unchanged text reproduces them. Every record converts
+to and from plain dicts for persistence (``to_dict`` / ``from_dict``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
+from enum import Enum
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def content_id(*parts: str, length: int = 16) -> str:
+    """A short, stable id from the given strings (sha1, hex)."""
+    digest = hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+class Audience(str, Enum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+class BlockKind(str, Enum):
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+    LIST_ITEM = "list_item"
+    TABLE_ROW = "table_row"
+
+
+class ChunkKind(str, Enum):
+    TEXT = "text"
+    FAQ = "faq"
+
+
+def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build a dataclass from a dict, turning lists back into tuples where the field wants one."""
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if isinstance(value, list) and "tuple" in str(f.type):
+            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+class _Record:
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload,no-any-return]
+
+    @classmethod
+    def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class Block(_Record):
+    """One structural unit of a parsed document: a heading, a paragraph, a list item or a table row."""
+
+    kind: BlockKind
+    text: str
+    level: int = 0  # heading level (1 = top); list nesting for list items
+    number: str = ""  # clause or heading number as printed: "4.3.3", "一", "（二）", "a)"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", BlockKind(self.kind))
+
+
+@dataclass(frozen=True)
+class DocumentMeta(_Record):
+    """What the corpus says about a document besides its text (front matter or sidecar)."""
+
+    title: str = ""
+    audience: Audience = Audience.PUBLIC
+    doc_type: str = ""
+    issuer: str = ""
+    valid_from: str | None = None  # ISO date
+    valid_to: str | None = None
+    supersedes: str | None = None  # source path of the document this one replaces
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "audience", Audience(self.audience))
+        for name in ("valid_from", "valid_to"):
+            value = getattr(self, name)
+            if isinstance(value, date):
+                object.__setattr__(self, name, value.isoformat())
+            elif value is not None:
+                date.fromisoformat(str(value))  # raises ValueError on a malformed date
+
+    def is_valid_on(self, day: date) -> bool:
+        """False when the document has expired or is not yet in force on ``day``."""
+        if self.valid_to and date.fromisoformat(self.valid_to) < day:
+            return False
+        if self.valid_from and date.fromisoformat(self.valid_from) > day:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Document(_Record):
+    """A source file after loading and normalisation: clean text plus its structure."""
+
+    id: str
+    source: str  # path as ingested (relative to the working directory when inside it)
+    title: str
+    format: str  # extension without the dot
+    text: str  # normalised text, one block a line
+    original_text: str  # extracted text before normalisation
+    blocks: tuple[Block, ...]
+    meta: DocumentMeta
+    content_hash: str  # sha256 of the file's bytes
+    faqs: tuple["FaqEntry", ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["meta"]["audience"] = self.meta.audience.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Document":
+        return cls(
+            id=data["id"],
+            source=data["source"],
+            title=data["title"],
+            format=data["format"],
+            text=data["text"],
+            original_text=data["original_text"],
+            blocks=tuple(Block.from_dict(b) for b in data["blocks"]),
+            meta=DocumentMeta.from_dict(data["meta"]),
+            content_hash=data["content_hash"],
+            faqs=tuple(FaqEntry.from_dict(f) for f in data.get("faqs", ())),
+        )
+
+    def __repr__(self) -> str:
+        return f"Document(id={self.id!r}, source={self.source!r}, blocks={len(self.blocks)}, faqs={len(self.faqs)})"
+
+
+@dataclass(frozen=True)
+class Section(_Record):
+    """A titled part of a document: its title path, clause number and the blocks under it."""
+
+    doc_id: str
+    title_path: tuple[str, ...]  # (document title, section, sub-section, clause …)
+    number: str
+    blocks: tuple[Block, ...]
+
+    @property
+    def title(self) -> str:
+        return self.title_path[-1] if self.title_path else ""
+
+    @property
+    def text(self) -> str:
+        return "\n".join(b.text for b in self.blocks)
+
+    @property
+    def list_items(self) -> tuple[Block, ...]:
+        return tuple(b for b in self.blocks if b.kind is BlockKind.LIST_ITEM)
+
+
+@dataclass(frozen=True)
+class FaqEntry(_Record):
+    """A curated question–answer pair from an FAQ sheet (or, later, a published ticket resolution)."""
+
+    id: str
+    question: str
+    answer: str
+    doc_id: str
+    similar: tuple[str, ...] = ()
+    category: str = ""
+    row: int = 0  # row or position in its sheet, for citations
+
+
+@dataclass(frozen=True)
+class Quantity(_Record):
+    """A number with its unit found in a chunk: a time limit, price, energy, distance …"""
+
+    value: str  # as written, normalised to Arabic digits: "5", "0.05", "0–200"
+    unit: str  # "个工作日", "元/千瓦时", "分钟" …
+    kind: str  # time_limit | price | energy | power | ratio | distance | count | other
+    sentence: str
+    subject: str = ""  # the nearest dictionary entity in the same sentence, if any
+
+    @property
+    def text(self) -> str:
+        return f"{self.value}{self.unit}"
+
+
+@dataclass(frozen=True)
+class Chunk(_Record):
+    """The unit of retrieval: a piece of one section, never a split sentence."""
+
+    id: str
+    doc_id: str
+    source: str
+    kind: ChunkKind
+    title_path: tuple[str, ...]
+    text: str
+    position: int  # order within the document
+    audience: Audience
+    valid_from: str | None = None
+    valid_to: str | None = None
+    faq_id: str | None = None
+    entities: tuple[str, ...] = ()  # entity ids mentioned
+    quantities: tuple[Quantity, ...] = ()
+    category: str = ""  # filled by the organisation layer
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ChunkKind(self.kind))
+        object.__setattr__(self, "audience", Audience(self.audience))
+        quantities = tuple(Quantity.from_dict(q) if isinstance(q, dict) else q for q in self.quantities)
+        object.__setattr__(self, "quantities", quantities)
+
+    @property
+    def section(self) -> str:
+        """The section path below the document title, for citations."""
+        return " › ".join(self.title_path[1:])
+
+    @property
+    def index_text(self) -> str:
+        """What the indexes see: the title path gives short chunks their context."""
+        return " › ".join(self.title_path) + "\n" + self.text
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind.value
+        data["audience"] = self.audience.value
+        return data
+
+
+@dataclass(frozen=True)
+class Term(_Record):
+    """A defined term: from a 术语和定义 clause or a "X是指…" sentence."""
+
+    id: str
+    name: str
+    definition: str
+    english: str = ""
+    chunk_id: str = ""
+
+
+@dataclass(frozen=True)
+class Entity(_Record):
+    """A domain entity: from the curated dictionary, or a keyword/relation argument found in text."""
+
+    id: str
+    name: str
+    type: str  # business | organisation | channel | product | document_part | concept | keyword …
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Relation(_Record):
+    """A typed, weighted link between two entities with the chunk that states it."""
+
+    source: str  # entity id
+    target: str
+    type: str  # 组成 | 包含 | 负责 | 载体 | 适用于 | co_occurs
+    weight: float
+    chunk_id: str
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class FileFailure(_Record):
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport(_Record):
+    """What one ingest run did; failures are listed with their reasons, not hidden in a log."""
+
+    documents: int = 0
+    chunks: int = 0
+    faqs: int = 0
+    terms: int = 0
+    entities: int = 0
+    graph_nodes: int = 0
+    graph_edges: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[FileFailure] = field(default_factory=list)
+    failed: list[FileFailure] = field(default_factory=list)
+    embedded: int = 0  # texts embedded this run (cache misses)
+    seconds: dict[str, float] = field(default_factory=dict)  # parse / embed / index / total
+    generation: str = ""

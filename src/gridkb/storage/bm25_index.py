@@ -1,0 +1,46 @@
+"""BM25 over jieba tokens with bm25s: saved beside the generation, loaded with mmap.
+
+A ``mask`` (bm25s ``weight_mask``) hides rows from a query, e.g. internal chunks from the public
+channel or expired knowledge, without a second index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+
+class Bm25Index:
+    """Rows are positions in the list of token lists the index was built from."""
+
+    def __init__(self, retriever: bm25s.BM25, size: int) -> None:
+        self._retriever = retriever
+        self.size = size
+
+    @classmethod
+    def build(cls, corpus_tokens: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> "Bm25Index":
+        retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+        # an empty token list would make bm25s index nothing for that row; a placeholder keeps rows aligned
+        retriever.index([list(t) or ["\u2400"] for t in corpus_tokens], show_progress=False)
+        return cls(retriever, len(corpus_tokens))
+
+    def save(self, directory: Path) -> None:
+        self._retriever.save(str(directory))
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> "Bm25Index":
+        return cls(bm25s.BM25.load(str(directory), mmap=True), size)
+
+    def search(self, tokens: Sequence[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        vocab = self._retriever.vocab_dict
+        known = [t for t in tokens if t in vocab]
+        if not known or self.size == 0:
+            return []
+        scores = self._retriever.get_scores(known, weight_mask=mask)
+        k = min(k, self.size)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

