@@ -120,5 +120,33 @@ def kb_stats(kb: KbOption = None, json_output: JsonOption = False) -> None:
     console.print(table)
 
 
+@app.command("eval")
+@clean_errors
+def eval_command(
+    kb: KbOption = None,
+    dataset: Annotated[str, typer.Option(help="domain | cmrc | drcd | pooled")] = "domain",
+    split: Annotated[str | None, typer.Option(help="dataset split (default: test; cmrc: dev)")] = None,
+    limit: Annotated[int | None, typer.Option(help="evaluate a reproducible sample of N questions")] = None,
+    baseline: Annotated[bool, typer.Option(help="run the LangChain peer baseline in the same run")] = True,
+    external_dir: Annotated[Path, typer.Option(help="folder of the public datasets")] = Path("../shared/eval-data"),
+    reports: Annotated[Path, typer.Option(help="where the Markdown report goes")] = Path("eval/reports"),
+    json_output: JsonOption = False,
+) -> None:
+    """Evaluate retrieval and answers against a built knowledge base, side by side with the baseline."""
+    import dataclasses
+
+    from gridkb.evaluation.report import to_markdown, write_reports
+    from gridkb.evaluation.runner import EvalOptions, run
+
+    options = EvalOptions(dataset=dataset, split=split, limit=limit, baseline=baseline, external_dir=external_dir, reports_dir=reports)
+    result = run(make_settings(kb), options, lambda message: err_console.print(f"[dim]{message}[/dim]"))
+    path = write_reports(result, reports)
+    if json_output:
+        console.print_json(json.dumps(dataclasses.asdict(result), ensure_ascii=False))
+    else:
+        console.print(to_markdown(result), markup=False, highlight=False)
+        err_console.print(f"report written to {path}")
+
+
 if __name__ == "__main__":
     app()

@@ -12,11 +12,13 @@ from typing import Any
 import orjson
 
 from gridkb.config import Settings
+from gridkb.errors import ConfigError
 from gridkb.production.indexing import CHUNKS_FILE
 from gridkb.production.lexicon import Lexicon
 from gridkb.records import Chunk
 from gridkb.storage.bm25_index import Bm25Index
 from gridkb.storage.chroma_index import ChromaVectorIndex, open_client
+from gridkb.storage.embedders import create_embedder
 from gridkb.storage.graph_store import KnowledgeGraph
 from gridkb.storage.layout import KbLayout
 
@@ -68,6 +70,15 @@ class KnowledgeBase:
     @cached_property
     def lexicon(self) -> Lexicon:
         return Lexicon.load(self.settings.config_dir)
+
+    @cached_property
+    def embedder(self):  # type: ignore[no-untyped-def]
+        """The query embedder; it must be the model the knowledge base was built with."""
+        embedder = create_embedder(self.settings)
+        built_with = self.manifest["embedder"]["name"]
+        if embedder.name != built_with:
+            raise ConfigError(f"the knowledge base was built with '{built_with}' but the settings select '{embedder.name}': re-ingest or change GRIDKB_EMBEDDING_BACKEND")
+        return embedder
 
     @cached_property
     def chunks(self) -> list[Chunk]:

@@ -58,3 +58,9 @@ def test_mask_hides_rows_and_unknown_words_find_nothing(lexicon, tmp_path):
     rows = [r for r, _ in loaded.search(lexicon.tokenize("装表接电"), k=5, mask=mask)]
     assert 0 not in rows
     assert loaded.search(["完全无关的词"], k=5) == []
+
+
+def test_empty_index_finds_nothing(tmp_path):
+    index = Bm25Index.build([])
+    index.save(tmp_path / "empty")
+    assert Bm25Index.load(tmp_path / "empty", 0).search(["电费"], k=5) == []

@@ -23,8 +23,10 @@ class Bm25Index:
     @classmethod
     def build(cls, corpus_tokens: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> "Bm25Index":
         retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
-        # an empty token list would make bm25s index nothing for that row; a placeholder keeps rows aligned
-        retriever.index([list(t) or ["\u2400"] for t in corpus_tokens], show_progress=False)
+        # an empty token list would make bm25s index nothing for that row (and an empty corpus fails):
+        # a placeholder keeps rows aligned; ``size`` stays the true row count
+        rows = [list(t) or ["\u2400"] for t in corpus_tokens] or [["\u2400"]]
+        retriever.index(rows, show_progress=False)
         return cls(retriever, len(corpus_tokens))
 
     def save(self, directory: Path) -> None:

@@ -63,6 +63,8 @@ class ChromaVectorIndex:
             self._collection = client.get_collection(name, embedding_function=None)
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[Metadata]) -> None:
+        if not ids:
+            return
         batch = 1000
         try:
             batch = min(batch, int(self._client.get_max_batch_size()))

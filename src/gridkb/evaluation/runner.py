@@ -1,0 +1,136 @@
+"""``gridkb eval``: build what a dataset needs (external knowledge bases, the baseline), run every
+system through the harness, and write the Markdown and JSON reports."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gridkb.config import Settings
+from gridkb.evaluation import datasets as ds
+from gridkb.evaluation.harness import SystemResult, evaluate_domain, evaluate_external
+from gridkb.evaluation.systems import Bm25System, DenseSystem, EvalSystem
+from gridkb.kb import KnowledgeBase
+from gridkb.production.documents import load_document, source_name
+from gridkb.production.ingest import ingest
+from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache
+
+DATASETS = ("domain", "cmrc", "drcd", "pooled")
+EXTERNAL_FILES = {
+    "cmrc": {"dev": "cmrc2018/cmrc2018_dev.json", "trial": "cmrc2018/cmrc2018_trial.json"},
+    "drcd": {"test": "drcd/DRCD_test.json", "dev": "drcd/DRCD_dev.json"},
+}
+DEFAULT_SPLIT = {"domain": "test", "cmrc": "dev", "drcd": "test", "pooled": "test"}
+
+
+@dataclass
+class EvalRun:
+    dataset: str
+    split: str
+    questions: int
+    results: list[SystemResult]
+    setup: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EvalOptions:
+    dataset: str = "domain"
+    split: str | None = None
+    limit: int | None = None
+    baseline: bool = True
+    datasets_dir: Path = Path("eval/datasets")
+    external_dir: Path = Path("../shared/eval-data")
+    reports_dir: Path = Path("eval/reports")
+
+
+Log = Callable[[str], None]
+
+
+def gridkb_systems(kb: KnowledgeBase) -> list[EvalSystem]:
+    """The gridkb systems evaluated today; hybrid search and QA join this list when they land."""
+    return [Bm25System(kb), DenseSystem(kb)]
+
+
+def _baseline(kb: KnowledgeBase, documents: list[tuple[str, str]], workdir: Path, log: Log) -> EvalSystem:
+    from gridkb.evaluation.baseline import LangChainBaseline, make_embeddings
+
+    cache = EmbeddingCache(kb.layout.embedding_cache)
+    cached = CachedEmbedder(kb.embedder, cache)
+    log(f"building the LangChain baseline over {len(documents)} documents")
+    baseline = LangChainBaseline(documents, make_embeddings(cached.embed_passages, kb.embedder.embed_query), workdir)
+    cache.close()
+    return baseline
+
+
+def run_domain(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
+    split = options.split or DEFAULT_SPLIT["domain"]
+    kb = KnowledgeBase(settings)
+    questions = ds.sample(ds.load_domain(options.datasets_dir / "domain_qa.jsonl", split), options.limit)
+    unanswerable = ds.sample(ds.load_unanswerable(options.datasets_dir / "unanswerable.jsonl"), options.limit)
+    systems = gridkb_systems(kb)
+    if options.baseline:
+        documents = [(src, load_document(Path(src), settings.max_file_bytes).original_text) for src in kb.manifest["documents"]]
+        systems.append(_baseline(kb, documents, settings.kb_dir.parent / (settings.kb_dir.name + "-eval") / "baseline-domain", log))
+    gold = ds.GoldIndex(Path("."))
+    results = []
+    for system in systems:
+        log(f"evaluating {system.name} on {len(questions)} domain questions and {len(unanswerable)} unanswerable ones")
+        results.append(evaluate_domain(system, questions, gold, unanswerable))
+    return EvalRun("domain", split, len(questions), results, _setup(kb), [f"{len(unanswerable)} unanswerable questions for abstention"])
+
+
+def _external_data(options: EvalOptions, dataset: str, split: str) -> tuple[list[ds.ExternalPassage], list[ds.ExternalQuestion]]:
+    if dataset in EXTERNAL_FILES:
+        return ds.load_squad(options.external_dir / EXTERNAL_FILES[dataset][split])
+    cmrc_passages, cmrc_questions = ds.load_squad(options.external_dir / EXTERNAL_FILES["cmrc"]["dev"])
+    drcd_passages, drcd_questions = ds.load_squad(options.external_dir / EXTERNAL_FILES["drcd"]["test"])
+    laws = ds.load_regulations(options.external_dir / "power-regulations")
+    return cmrc_passages + drcd_passages + laws, cmrc_questions + drcd_questions
+
+
+def run_external(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
+    dataset = options.dataset
+    split = options.split or DEFAULT_SPLIT[dataset]
+    passages, questions = _external_data(options, dataset, split)
+    workdir = settings.kb_dir.parent / (settings.kb_dir.name + "-eval") / f"{dataset}-{split}"
+    corpus = workdir / "corpus"
+    ds.write_passages(passages, corpus)
+    external_settings = settings.model_copy(update={"kb_dir": workdir / "kb"})
+    log(f"ingesting {len(passages)} passages into {external_settings.kb_dir} (incremental)")
+    report = ingest([corpus], external_settings)
+    kb = KnowledgeBase(external_settings)
+    questions = ds.sample(questions, options.limit)
+    file_of = {p.id: corpus / (ds.re.sub(r"[^\w\-]", "_", p.id) + ".txt") for p in passages}
+    sources = {pid: source_name(path) for pid, path in file_of.items()}
+    systems = gridkb_systems(kb)
+    if options.baseline:
+        documents = [(sources[p.id], p.text) for p in passages]
+        systems.append(_baseline(kb, documents, workdir / "baseline", log))
+    results = []
+    for system in systems:
+        log(f"evaluating {system.name} on {len(questions)} {dataset} questions")
+        results.append(evaluate_external(system, questions, sources.__getitem__))
+    notes = [f"{len(passages)} passages ingested through the normal path ({report.chunks} chunks)"]
+    return EvalRun(dataset, split, len(questions), results, _setup(kb), notes)
+
+
+def _setup(kb: KnowledgeBase) -> dict[str, str]:
+    stats = kb.stats()
+    return {
+        "knowledge base": f"{stats.documents} documents, {stats.chunks} chunks, {stats.faqs} FAQs",
+        "embedding model": stats.embedder,
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def run(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
+    if options.dataset == "domain":
+        return run_domain(settings, options, log)
+    if options.dataset in ("cmrc", "drcd", "pooled"):
+        return run_external(settings, options, log)
+    raise ValueError(f"unknown dataset '{options.dataset}' (choose from {', '.join(DATASETS)})")

@@ -1,0 +1,85 @@
+"""The one small interface the harness calls, and gridkb's systems behind it.
+
+Until hybrid search and QA exist, gridkb is evaluated as its two raw retrievers (BM25 only, dense
+only); their "answer" is the top passage and they never abstain. Later layers add systems here
+without changing the harness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol
+
+import numpy as np
+
+from gridkb.kb import KnowledgeBase
+from gridkb.production.normalize import normalize_query
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage as the harness sees it, whatever system produced it."""
+
+    source: str  # document path as ingested
+    section: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SystemAnswer:
+    text: str
+    resolved: bool
+    category: str = ""
+
+
+class EvalSystem(Protocol):
+    name: str
+
+    def retrieve(self, question: str, k: int) -> list[Passage]: ...
+
+    def answer(self, question: str) -> SystemAnswer: ...
+
+
+class _KbSystem:
+    def __init__(self, kb: KnowledgeBase, audience: str = "internal") -> None:
+        self.kb = kb
+        self.audience = audience
+
+    @cached_property
+    def _mask(self) -> np.ndarray:
+        """Rows the channel may see: internal staff see everything, the public channel only public chunks."""
+        return np.array([1.0 if self.audience == "internal" or c.audience.value == "public" else 0.0 for c in self.kb.chunks], dtype=np.float32)
+
+    def _passage(self, chunk_id: str, score: float) -> Passage:
+        chunk = self.kb.chunk_by_id[chunk_id]
+        return Passage(chunk.source, chunk.section, chunk.text, score)
+
+    def retrieve(self, question: str, k: int) -> list[Passage]:
+        raise NotImplementedError
+
+    def answer(self, question: str) -> SystemAnswer:
+        top = self.retrieve(question, 1)
+        return SystemAnswer(top[0].text if top else "", resolved=bool(top))
+
+
+class Bm25System(_KbSystem):
+    name = "gridkb-bm25"
+
+    def retrieve(self, question: str, k: int) -> list[Passage]:
+        tokens = self.kb.lexicon.tokenize(normalize_query(question))
+        hits = self.kb.bm25.search(tokens, k, mask=self._mask)
+        return [self._passage(self.kb.chunks[row].id, score) for row, score in hits]
+
+
+class DenseSystem(_KbSystem):
+    name = "gridkb-dense"
+
+    def retrieve(self, question: str, k: int) -> list[Passage]:
+        text = normalize_query(question)
+        if not text:
+            return []
+        where = None if self.audience == "internal" else {"audience": "public"}
+        hits = self.kb.vectors.search(self.kb.embedder.embed_query(text), k, where=where)
+        return [self._passage(chunk_id, score) for chunk_id, score in hits]
