@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from gridkb.config import Settings
-from gridkb.production.ingest import ingest
+from gridkb.ingest import ingest
 
 SUBJECTS = ["低压居民用户", "低压非居民用户", "高压用户", "分布式光伏项目", "充电桩报装", "电费复核", "电能表校验", "故障抢修", "过户业务", "暂停业务"]
 VERBS = ["从受理到办结不超过", "应在受理后", "一般在", "最迟于", "原则上于"]

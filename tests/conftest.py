@@ -24,7 +24,7 @@ def lexicon() -> Lexicon:
 @pytest.fixture(scope="session")
 def built_kb(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path, IngestReport]:
     """(settings, corpus dir, report) of the mini corpus ingested once for the whole session. Read only."""
-    from gridkb.production.ingest import ingest
+    from gridkb.ingest import ingest
 
     base = tmp_path_factory.mktemp("session_kb")
     corpus = base / "corpus"

@@ -76,7 +76,7 @@ def ingest(
     json_output: JsonOption = False,
 ) -> None:
     """Ingest documents into the knowledge base (incremental: unchanged files are skipped)."""
-    from gridkb.production.ingest import ingest as run_ingest
+    from gridkb.ingest import ingest as run_ingest
 
     settings = make_settings(kb, embedding_backend=backend)
     columns = (TextColumn("{task.description:>6}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

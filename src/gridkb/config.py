@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(32, ge=1, le=1024)
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded Chroma")
     chroma_search_ef: int = Field(200, ge=10, description="HNSW ef at query time; Chroma's default finds ~60 % of the true top-10")
+    classifier_training: Path = Field(
+        Path("eval/datasets/domain_qa.jsonl"),
+        description="labelled questions whose dev split trains the category classifier (with the FAQ labels)",
+    )
     max_file_mb: float = Field(50.0, gt=0)
     chunk_min_chars: int = Field(60, ge=1)
     chunk_max_chars: int = Field(420, ge=50)

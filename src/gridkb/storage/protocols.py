@@ -24,6 +24,10 @@ class Embedder(Protocol):
         """Vector for one search query, shape (dim,). Models with query/passage prompts use the query one."""
         ...
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors for many texts at once, shape (len(texts), dim)."""
+        ...
+
 
 class VectorIndex(Protocol):
     """Dense vectors by id with metadata; ``search`` returns (id, cosine similarity) best first."""

@@ -25,18 +25,20 @@ from gridkb.production.chunking import chunk_document
 from gridkb.production.documents import discover, file_hash, is_supported, read_source, source_name
 from gridkb.production.documents import load_document
 from gridkb.production.extract import extract
+from gridkb.organisation.graph_links import add_organisation
+from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.production.graph import build_graph
 from gridkb.production.lexicon import Lexicon
 from gridkb.production.structure import build_sections
 from gridkb.records import Chunk, Document, Entity, FileFailure, IngestReport, Relation, Term
-from gridkb.production import indexing
+from gridkb import indexing
 from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache, create_embedder
 from gridkb.storage.layout import KbLayout
 
 log = logging.getLogger(__name__)
 
 PIPELINE_VERSION = "2"
-LEXICON_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt")
+CONFIG_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt", "taxonomy.yaml")
 
 
 class Progress(Protocol):
@@ -89,10 +91,10 @@ class DocRecord:
 
 
 def pipeline_fingerprint(settings: Settings) -> str:
-    """Changes when anything that shapes the records changes: code version, chunk sizes, the lexicon."""
+    """Changes when anything that shapes the knowledge base changes: code, chunk sizes, kb/ configuration,
+    the classifier's labelled questions."""
     digest = hashlib.sha256(f"{PIPELINE_VERSION}|{settings.chunk_min_chars}|{settings.chunk_max_chars}".encode())
-    for name in LEXICON_FILES:
-        path = settings.config_dir / name
+    for path in [*(settings.config_dir / n for n in CONFIG_FILES), settings.classifier_training]:
         if path.exists():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -229,19 +231,27 @@ def _build_generation(
         t0 = time.perf_counter()
         built = indexing.build(layout.kb_id(), staging, settings, lexicon, embedder, ordered, progress)
         report.seconds["embed"] = round(built.embed_seconds, 3)
-        report.seconds["index"] = round(time.perf_counter() - t0 - built.embed_seconds, 3)
+        report.seconds["index"] = round(time.perf_counter() - t0 - built.embed_seconds - built.organise_seconds, 3)
         report.embedded = embedder.misses
     finally:
         cache.close()
     t1 = time.perf_counter()
+    report.seconds["organise"] = round(built.organise_seconds, 3)
+    organisation = built.organisation
     entities = {e.id: e for e in lexicon.entities}
     for record in ordered:
         for entity in record.entities:
             entities.setdefault(entity.id, entity)
     terms = [t for r in ordered for t in r.terms]
+    organised = {c.id: c for c in organisation.chunks}
     graph = build_graph(
-        ((r.document, r.chunks) for r in ordered), entities.values(), terms, (x for r in ordered for x in r.relations), lexicon
+        ((r.document, [organised[c.id] for c in r.chunks]) for r in ordered),
+        entities.values(),
+        terms,
+        (x for r in ordered for x in r.relations),
+        lexicon,
     )
+    add_organisation(graph, organisation, Taxonomy.load(settings.config_dir / "taxonomy.yaml"))
     graph.save(staging / "graph.json")
     report.seconds["graph"] = round(time.perf_counter() - t1, 3)
     stats = {
@@ -252,6 +262,8 @@ def _build_generation(
         "entities": len(entities),
         "graph_nodes": graph.number_of_nodes(),
         "graph_edges": graph.number_of_edges(),
+        "duplicate_groups": len(organisation.duplicates),
+        "conflicts": len(organisation.conflicts),
     }
     manifest = {
         "generation": staging.name.removeprefix(".staging-"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import orjson
 
 from gridkb.config import Settings
+from gridkb.organisation.organise import Organisation, organise
+from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.production.lexicon import Lexicon
 from gridkb.records import Chunk
 from gridkb.storage.bm25_index import Bm25Index
@@ -20,7 +22,7 @@ from gridkb.storage.chroma_index import ChromaVectorIndex, drop_collection, list
 from gridkb.storage.embedders import CachedEmbedder
 
 if TYPE_CHECKING:
-    from gridkb.production.ingest import DocRecord, Progress
+    from gridkb.ingest import DocRecord, Progress
 
 CHUNKS_FILE = "chunks.json"
 FAQ_QUESTIONS_FILE = "faq_questions.json"
@@ -49,6 +51,8 @@ class Built:
     embedder_name: str
     dim: int
     vector_store: dict[str, str]
+    organisation: Organisation
+    organise_seconds: float = 0.0
 
 
 def collection_names(kb_id: str, generation: str) -> tuple[str, str]:
@@ -66,24 +70,33 @@ def build(
     progress: "Progress",
 ) -> Built:
     chunks = [c for r in records for c in r.chunks]
-    chunk_by_faq = {c.faq_id: c for c in chunks if c.faq_id}
-    questions = [
+    all_questions = [
         (f"{faq.id}:{n}", text, faq.id)
         for r in records
         for faq in r.document.faqs
         for n, text in enumerate((faq.question, *faq.similar))
-        if faq.id in chunk_by_faq
     ]
+    progress.start("embed", len(chunks) + len(all_questions))
+    t0 = time.perf_counter()
+    chunk_vectors = embedder.embed_passages([c.index_text for c in chunks], progress=lambda n: progress.advance("embed", n))
+    all_question_vectors = embedder.embed_passages([t for _, t, _ in all_questions], progress=lambda n: progress.advance("embed", n))
+    embed_seconds = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    taxonomy = Taxonomy.load(settings.config_dir / "taxonomy.yaml")
+    organisation = organise(
+        [r.document for r in records], chunks, chunk_vectors, lexicon, taxonomy, embedder, settings.classifier_training, date.today(), staging
+    )
+    organise_seconds = time.perf_counter() - t1
+    chunks = organisation.chunks
+    chunk_by_faq = {c.faq_id: c for c in chunks if c.faq_id}
+    keep = [i for i, (_, _, f) in enumerate(all_questions) if f in chunk_by_faq]
+    questions = [all_questions[i] for i in keep]
+    question_vectors = all_question_vectors[keep] if keep else all_question_vectors[:0]
     (staging / CHUNKS_FILE).write_bytes(orjson.dumps([c.to_dict() for c in chunks]))
     (staging / FAQ_QUESTIONS_FILE).write_bytes(orjson.dumps([{"id": i, "text": t, "faq_id": f} for i, t, f in questions]))
     Bm25Index.build([lexicon.tokenize(c.index_text) for c in chunks]).save(staging / "bm25")
     Bm25Index.build([lexicon.tokenize(t) for _, t, _ in questions]).save(staging / "bm25_faq")
-
-    progress.start("embed", len(chunks) + len(questions))
-    t0 = time.perf_counter()
-    chunk_vectors = embedder.embed_passages([c.index_text for c in chunks], progress=lambda n: progress.advance("embed", n))
-    question_vectors = embedder.embed_passages([t for _, t, _ in questions], progress=lambda n: progress.advance("embed", n))
-    embed_seconds = time.perf_counter() - t0
 
     generation = staging.name.removeprefix(".staging-")
     chunk_collection, faq_collection = collection_names(kb_id, generation)
@@ -99,7 +112,7 @@ def build(
     store = {"mode": "server" if settings.chroma_url else "embedded", "chunks": chunk_collection, "faq": faq_collection}
     if settings.chroma_url:
         store["url"] = settings.chroma_url
-    return Built(embed_seconds, embedder.name, embedder.dim, store)
+    return Built(embed_seconds, embedder.name, embedder.dim, store, organisation, organise_seconds)
 
 
 def drop_stale_collections(settings: Settings, kb_id: str, live_generations: Sequence[str]) -> list[str]:

@@ -1,0 +1,59 @@
+"""Tune the category classifier on the dev split only (5-fold cross-validation over dev questions;
+the FAQ labels and taxonomy examples are always in training). Prints macro-F1 per setting.
+
+    .venv/bin/python scripts/tune_classifier.py --kb kb/build
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+
+import numpy as np
+import orjson
+from sklearn.metrics import f1_score
+
+from gridkb.config import Settings
+from gridkb.evaluation.datasets import load_domain
+from gridkb.kb import KnowledgeBase
+from gridkb.organisation import classify
+from gridkb.organisation.classify import CategoryClassifier, TrainingExample
+from gridkb.organisation.organise import training_examples
+from gridkb.production.normalize import normalize_query
+from gridkb.records import Chunk, Document
+from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kb", type=Path, default=Path("kb/build"))
+    args = parser.parse_args()
+    settings = Settings(kb_dir=args.kb)
+    kb = KnowledgeBase(settings)
+    documents = [Document.from_dict(orjson.loads(p.read_bytes())["document"]) for p in sorted((kb.directory / "records").glob("*.json"))]
+    chunks = kb.chunks
+    embedder = CachedEmbedder(kb.embedder, EmbeddingCache(kb.layout.embedding_cache))
+    vectors = embedder.embed_passages([c.index_text for c in chunks])
+    base = training_examples(documents, chunks, vectors, kb.taxonomy, embedder, None)
+    dev = load_domain(settings.classifier_training, "dev")
+    texts = [normalize_query(q.question) for q in dev]
+    dev_vectors = embedder.embed_queries(texts)
+    folds = np.arange(len(dev)) % 5
+    labels = kb.taxonomy.codes
+    for c, weight, threshold in itertools.product([4, 16, 64, 256], [0.0, 0.5, 1.0, 1.5], [0.0, 0.25]):
+        classify.KEYWORD_WEIGHT = weight
+        predicted = [""] * len(dev)
+        for fold in range(5):
+            extra = [TrainingExample(dev_vectors[i], dev[i].category, texts[i]) for i in range(len(dev)) if folds[i] != fold]
+            model = CategoryClassifier.train(kb.taxonomy, base + extra, c=c)
+            model.threshold = threshold
+            for i in np.where(folds == fold)[0]:
+                predicted[i] = model.classify(dev_vectors[i], texts[i]).category
+        gold = [q.category for q in dev]
+        f1 = f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)
+        print(f"C={c:<4} keyword_weight={weight:<4} threshold={threshold:<5} macro-F1 {f1:.3f} unknown {predicted.count('unknown')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Conflicts: the corpus states the same fact with different numbers in different documents.
+
+A statement is a sentence with time limits, prices or ratios. Two statements claim the same fact
+when they name the same subject (its surface form, so 高压单电源用户 and 高压双电源用户 stay apart),
+use the same units, and read the same once numbers are masked; they conflict when the numbers
+differ. The newer document wins when the dates or a ``supersedes`` link say so; otherwise the
+conflict is left to a knowledge operator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+from gridkb.organisation.dedup import text_overlap
+from gridkb.production.chunking import split_sentences
+from gridkb.production.extract import extract_quantities
+from gridkb.production.lexicon import Lexicon
+from gridkb.records import Chunk, Conflict, Statement
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?|[一二两三四五六七八九十百]+(?=个|小时|分钟|天|日|年|元|千瓦时|%)")
+_LIST_MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.、]|[a-z][)）])\s*")
+_KINDS = {"time_limit", "price", "ratio"}
+SAME_CLAIM = 0.8
+
+
+def _masked(sentence: str) -> str:
+    return _NUMBER.sub("#", _LIST_MARKER.sub("", sentence))
+
+
+def statements_of(chunk: Chunk, lexicon: Lexicon) -> list[tuple[tuple[str, tuple[str, ...]], Statement, str]]:
+    """(claim key, statement, masked sentence) for each sentence of ``chunk`` that states numbers."""
+    found = []
+    for sentence in split_sentences(chunk.text.replace("\n", "。")):
+        quantities = [q for q in extract_quantities(sentence, lexicon) if q.kind in _KINDS]
+        if not quantities:
+            continue
+        mentions = lexicon.mentions(sentence)
+        subject = mentions[0][1] if mentions else ""
+        key = (subject, tuple(q.unit for q in quantities))
+        statement = Statement(chunk.id, chunk.source, sentence.strip(), tuple(q.text for q in quantities), chunk.valid_from, chunk.valid_to)
+        found.append((key, statement, _masked(sentence)))
+    return found
+
+
+def find_conflicts(chunks: Sequence[Chunk], lexicon: Lexicon, supersedes: dict[str, str], today: date) -> list[Conflict]:
+    """Every group of same-fact statements with different numbers across documents."""
+    by_key: dict[tuple, list[tuple[Statement, str]]] = defaultdict(list)  # type: ignore[type-arg]
+    for chunk in chunks:
+        for key, statement, masked in statements_of(chunk, lexicon):
+            if key[0]:
+                by_key[key].append((statement, masked))
+    conflicts = []
+    for key, items in by_key.items():
+        for group in _claim_groups(items):
+            values = {s.values for s in group}
+            sources = {s.source for s in group}
+            if len(values) > 1 and len(sources) > 1:
+                preferred, reason = _prefer(group, supersedes, today)
+                conflicts.append(Conflict(key[0], tuple(group), preferred, reason))
+    return sorted(conflicts, key=lambda c: (c.subject, c.statements[0].sentence))
+
+
+def _claim_groups(items: list[tuple[Statement, str]]) -> list[list[Statement]]:
+    """Connected groups of statements whose masked sentences read the same (one statement per document)."""
+    groups: list[list[tuple[Statement, str]]] = []
+    for statement, masked in items:
+        for group in groups:
+            if any(text_overlap(masked, other) >= SAME_CLAIM for _, other in group):
+                if all(s.source != statement.source or s.values == statement.values for s, _ in group):
+                    group.append((statement, masked))
+                break
+        else:
+            groups.append([(statement, masked)])
+    return [_one_per_source([s for s, _ in g]) for g in groups if len(g) > 1]
+
+
+def _one_per_source(statements: list[Statement]) -> list[Statement]:
+    seen: dict[tuple[str, tuple[str, ...]], Statement] = {}
+    for s in statements:
+        seen.setdefault((s.source, s.values), s)
+    return list(seen.values())
+
+
+def _expired(statement: Statement, today: date) -> bool:
+    return bool(statement.valid_to) and date.fromisoformat(statement.valid_to) < today  # type: ignore[arg-type]
+
+
+def _prefer(group: Sequence[Statement], supersedes: dict[str, str], today: date) -> tuple[str, str]:
+    """Which statement wins: the successor of a superseded document, else the one still valid, else the newest."""
+    sources = {s.source for s in group}
+    for s in group:
+        if supersedes.get(s.source) in sources:
+            return s.chunk_id, f"{s.source} supersedes {supersedes[s.source]}"
+    current = [s for s in group if not _expired(s, today)]
+    if 0 < len(current) < len(group) and len({s.values for s in current}) == 1:
+        return current[0].chunk_id, "the other statements are expired"
+    dated = sorted((s for s in current if s.valid_from), key=lambda s: s.valid_from or "", reverse=True)
+    if len(dated) >= 2 and dated[0].valid_from != dated[1].valid_from:
+        return dated[0].chunk_id, f"newest effective date ({dated[0].valid_from})"
+    return "", "no dates decide it: a knowledge operator must choose"
