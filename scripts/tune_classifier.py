@@ -41,8 +41,10 @@ def main() -> None:
     dev_vectors = embedder.embed_queries(texts)
     folds = np.arange(len(dev)) % 5
     labels = kb.taxonomy.codes
-    for c, weight, threshold in itertools.product([4, 16, 64, 256], [0.0, 0.5, 1.0, 1.5], [0.0, 0.25]):
+    for c, weight, knn in itertools.product([64, 256, 1024], [0.5, 1.0], [0.0, 0.3, 0.5]):
+        threshold = classify.THRESHOLD
         classify.KEYWORD_WEIGHT = weight
+        classify.KNN_WEIGHT = knn
         predicted = [""] * len(dev)
         for fold in range(5):
             extra = [TrainingExample(dev_vectors[i], dev[i].category, texts[i]) for i in range(len(dev)) if folds[i] != fold]
@@ -52,7 +54,7 @@ def main() -> None:
                 predicted[i] = model.classify(dev_vectors[i], texts[i]).category
         gold = [q.category for q in dev]
         f1 = f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)
-        print(f"C={c:<4} keyword_weight={weight:<4} threshold={threshold:<5} macro-F1 {f1:.3f} unknown {predicted.count('unknown')}")
+        print(f"C={c:<5} keyword_weight={weight:<4} knn_weight={knn:<4} macro-F1 {f1:.3f} unknown {predicted.count('unknown')}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def built_kb(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path, 
     base = tmp_path_factory.mktemp("session_kb")
     corpus = base / "corpus"
     shutil.copytree(FIXTURES / "mini_corpus", corpus)
-    settings = Settings(kb_dir=base / "kb", config_dir=ROOT / "kb")
+    settings = Settings(kb_dir=base / "kb", config_dir=ROOT / "kb", classifier_training=FIXTURES / "eval" / "mini_qa.jsonl")
     report = ingest([corpus], settings)
     return settings, corpus, report
 
@@ -39,4 +39,4 @@ def fresh_kb(tmp_path: Path) -> tuple[Settings, Path]:
     """A writable copy of the mini corpus and an empty kb directory; embeddings come from a shared cache."""
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURES / "mini_corpus", corpus)
-    return Settings(kb_dir=tmp_path / "kb", config_dir=ROOT / "kb"), corpus
+    return Settings(kb_dir=tmp_path / "kb", config_dir=ROOT / "kb", classifier_training=FIXTURES / "eval" / "mini_qa.jsonl"), corpus

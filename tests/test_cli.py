@@ -19,7 +19,7 @@ def test_ingest_then_stats_json(tmp_path):
     assert "documents" in result.stdout and "graph edges" in result.stdout
     stats = json.loads(run("kb", "stats", "--kb", str(tmp_path / "kb"), "--json", env=env).stdout)
     assert {"documents", "chunks", "faqs", "terms", "entities", "graph_nodes", "graph_edges"} <= set(stats)
-    assert stats["documents"] == 4
+    assert stats["documents"] == 5
 
 
 def test_missing_kb_is_a_clean_error(tmp_path):

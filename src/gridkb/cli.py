@@ -120,6 +120,36 @@ def kb_stats(kb: KbOption = None, json_output: JsonOption = False) -> None:
     console.print(table)
 
 
+@kb_app.command("report")
+@clean_errors
+def kb_report(kb: KbOption = None, json_output: JsonOption = False) -> None:
+    """Category coverage (thin categories), duplicate groups and conflicts, for knowledge operators."""
+    from gridkb.kb import KnowledgeBase
+    from gridkb.organisation.report import build_report
+
+    report = build_report(KnowledgeBase(make_settings(kb)))
+    if json_output:
+        console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    table = Table(title="category coverage")
+    for column in ("category", "name", "department", "documents", "chunks", "FAQs", ""):
+        table.add_column(column)
+    for c in report.coverage:
+        table.add_row(c.code, c.name, c.department, str(c.documents), str(c.chunks), str(c.faqs), "[yellow]thin[/yellow]" if c.thin else "")
+    console.print(table)
+    console.print(f"\n[bold]{len(report.duplicates)} duplicate groups[/bold] (canonical first)")
+    for group in report.duplicates:
+        console.print(f"- {len(group.members)} items, similarity ≥ {group.similarity}: {report.canonical_text.get(group.canonical, '')!r}")
+        console.print(f"  sources: {', '.join(group.sources)}", markup=False)
+    console.print(f"\n[bold]{len(report.conflicts)} conflicts[/bold]")
+    for conflict in report.conflicts:
+        console.print(f"- {conflict.subject}: {conflict.reason}", markup=False)
+        for st in conflict.statements:
+            mark = "✔" if st.chunk_id == conflict.preferred else " "
+            dates = f"{st.valid_from or '…'} – {st.valid_to or '…'}"
+            console.print(f"  {mark} {'/'.join(st.values)}  {st.source} [{dates}]  {st.sentence}", markup=False)
+
+
 @app.command("eval")
 @clean_errors
 def eval_command(

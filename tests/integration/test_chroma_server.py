@@ -57,7 +57,7 @@ def test_ingest_and_search_through_a_chroma_server(chroma_server, tmp_path):
     shutil.copytree(FIXTURES / "mini_corpus", corpus)
     settings = Settings(kb_dir=tmp_path / "kb", config_dir=ROOT / "kb", chroma_url=chroma_server)
     report = ingest([corpus], settings)
-    assert report.documents == 4
+    assert report.documents == 5
     kb = KnowledgeBase(Settings(kb_dir=tmp_path / "kb", config_dir=ROOT / "kb"))
     assert kb.manifest["vector_store"]["mode"] == "server"
     assert not (kb.directory / "chroma").exists()  # nothing embedded on disk

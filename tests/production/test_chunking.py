@@ -55,5 +55,5 @@ def test_faq_entries_are_whole_chunks():
 
     doc, chunks = chunks_of(FIXTURES / "mini_corpus" / "public" / "常见问题.csv")
     faq_chunks = [c for c in chunks if c.faq_id]
-    assert len(faq_chunks) == len(doc.faqs) == 2
+    assert len(faq_chunks) == len(doc.faqs) == 3
     assert faq_chunks[0].text.startswith("问：电费可以在哪里交？\n答：") and faq_chunks[0].category == "payment"

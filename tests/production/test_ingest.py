@@ -20,8 +20,8 @@ from tests.conftest import ROOT
 
 def test_summary_counts_everything(built_kb):
     settings, _, report = built_kb
-    assert report.documents == 4 and not report.failed
-    assert report.faqs == 2 and report.chunks >= 8
+    assert report.documents == 5 and not report.failed
+    assert report.faqs == 3 and report.chunks >= 9
     assert report.entities > 50 and report.graph_nodes > report.chunks and report.graph_edges > report.graph_nodes
     stats = KnowledgeBase(settings).stats()
     assert (stats.documents, stats.chunks, stats.faqs) == (report.documents, report.chunks, report.faqs)
@@ -36,7 +36,7 @@ def test_built_indexes_answer_queries(built_kb):
     assert any("南网在线" in kb.chunk_by_id[i].text for i, _ in hits)
     public = kb.vectors.search(kb_embedder().embed_query("业务中台由哪几层组成"), k=20, where={"audience": "public"})
     assert all(kb.chunk_by_id[i].audience.value == "public" for i, _ in public)
-    assert kb.faq_vectors.count() == 5  # 2 questions + 3 paraphrases
+    assert kb.faq_vectors.count() == 7  # 3 questions + 4 paraphrases
     assert kb.graph.has_node("ent:核心职能层")
 
 
@@ -50,7 +50,7 @@ def test_unchanged_reingest_is_a_no_op(fresh_kb):
     settings, corpus = fresh_kb
     first = ingest([corpus], settings)
     again = ingest([corpus], settings)
-    assert again.unchanged == 4 and not (again.added or again.updated or again.removed)
+    assert again.unchanged == 5 and not (again.added or again.updated or again.removed)
     assert again.generation == first.generation and again.embedded == 0
 
 
@@ -65,7 +65,8 @@ def test_changed_and_deleted_files(fresh_kb):
     assert 0 < report.embedded <= 3  # only the changed chunk is embedded again
     kb = KnowledgeBase(settings)
     texts = " ".join(c.text for c in kb.chunks)
-    assert "不超过 3 个工作日" in texts and "不超过 5 个工作日" not in texts and "45 分钟" not in texts
+    assert "不超过 3 个工作日" in texts, texts
+    assert "不超过 5 个工作日" not in texts and "家中停电先自查" not in texts
     assert kb.vectors.count() == len(kb.chunks)
     assert not any(d.get("label") == "停电报修须知" for _, d in kb.graph.nodes("document"))
 
@@ -81,7 +82,7 @@ def test_bad_files_are_reported_and_the_batch_continues(fresh_kb):
     assert set(reasons) == {"broken.docx", "empty.txt", "binary.txt"}
     assert "corrupt DOCX" in reasons["broken.docx"] and "empty" in reasons["empty.txt"]
     assert [Path(s.path).name for s in report.skipped] == ["photo.png"]
-    assert report.documents == 4
+    assert report.documents == 5
 
 
 def test_a_file_that_turns_corrupt_keeps_its_previous_version(fresh_kb):
@@ -90,7 +91,7 @@ def test_a_file_that_turns_corrupt_keeps_its_previous_version(fresh_kb):
     (corpus / "public" / "常见问题.csv").write_bytes(b"\x00\xff" * 50)
     report = ingest([corpus], settings)
     assert len(report.failed) == 1 and not report.removed
-    assert KnowledgeBase(settings).stats().faqs == 2
+    assert KnowledgeBase(settings).stats().faqs == 3
 
 
 def test_crash_mid_ingest_leaves_previous_kb_serving(fresh_kb, monkeypatch):
@@ -105,10 +106,10 @@ def test_crash_mid_ingest_leaves_previous_kb_serving(fresh_kb, monkeypatch):
     with pytest.raises(RuntimeError):
         ingest([corpus], settings)
     kb = KnowledgeBase(settings)
-    assert kb.manifest["generation"] == first.generation and kb.stats().documents == 4
+    assert kb.manifest["generation"] == first.generation and kb.stats().documents == 5
     monkeypatch.undo()
     recovered = ingest([corpus], settings)
-    assert recovered.documents == 5
+    assert recovered.documents == 6
     assert not list(KbLayout(settings.kb_dir).generations.glob(".staging-*"))
 
 
@@ -127,9 +128,9 @@ def test_sigkill_mid_ingest(fresh_kb, tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     kb = KnowledgeBase(settings)
-    assert kb.stats().documents == 4
+    assert kb.stats().documents == 5
     assert kb.bm25.search(kb.lexicon.tokenize("抢修"), k=1)
-    assert ingest([corpus], settings).documents == 44
+    assert ingest([corpus], settings).documents == 45
 
 
 def test_second_writer_is_refused(fresh_kb):

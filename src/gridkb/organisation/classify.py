@@ -22,8 +22,11 @@ from gridkb.organisation.taxonomy import UNKNOWN, Taxonomy
 from gridkb.production.normalize import compact, normalize_line
 from gridkb.records import Classification
 
-KEYWORD_WEIGHT = 1.5  # logit added per keyword hit (at most 3 hits count)
-THRESHOLD = 0.35
+KEYWORD_WEIGHT = 0.5  # logit added per keyword hit (at most 3 hits count)
+KNN_WEIGHT = 0.5  # share of the nearest labelled examples' vote in the final distribution
+KNN_K = 10
+REGULARISATION_C = 64.0  # these three tuned by scripts/tune_classifier.py (5-fold CV on the dev split)
+THRESHOLD = 0.25
 
 
 @dataclass
@@ -34,11 +37,22 @@ class TrainingExample:
 
 
 class CategoryClassifier:
-    def __init__(self, taxonomy: Taxonomy, classes: Sequence[str], coef: np.ndarray, intercept: np.ndarray, threshold: float = THRESHOLD) -> None:
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        classes: Sequence[str],
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        examples: np.ndarray,
+        example_labels: np.ndarray,
+        threshold: float = THRESHOLD,
+    ) -> None:
         self.taxonomy = taxonomy
         self.classes = list(classes)
         self.coef = np.asarray(coef, dtype=np.float32)
         self.intercept = np.asarray(intercept, dtype=np.float32)
+        self.examples = np.asarray(examples, dtype=np.float32)
+        self.example_labels = np.asarray(example_labels, dtype=np.int32)  # index into classes
         self.threshold = threshold
         self._keywords = [
             [compact(normalize_line(k)) for k in (taxonomy.get(code).keywords if taxonomy.get(code) else ())]  # type: ignore[union-attr]
@@ -46,7 +60,7 @@ class CategoryClassifier:
         ]
 
     @classmethod
-    def train(cls, taxonomy: Taxonomy, examples: Sequence[TrainingExample], c: float = 4.0) -> "CategoryClassifier":
+    def train(cls, taxonomy: Taxonomy, examples: Sequence[TrainingExample], c: float = REGULARISATION_C) -> "CategoryClassifier":
         """Fit on labelled vectors; labels outside the taxonomy are ignored."""
         known = set(taxonomy.codes)
         usable = [e for e in examples if e.label in known]
@@ -57,7 +71,8 @@ class CategoryClassifier:
         y = np.array([e.label for e in usable])
         model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
         model.fit(x, y)
-        return cls(taxonomy, list(model.classes_), model.coef_, model.intercept_)
+        classes = list(model.classes_)
+        return cls(taxonomy, classes, model.coef_, model.intercept_, x, np.array([classes.index(v) for v in y]))
 
     def keyword_hits(self, text: str) -> np.ndarray:
         clean = compact(normalize_line(text))
@@ -72,7 +87,22 @@ class CategoryClassifier:
         logits = logits + KEYWORD_WEIGHT * np.stack([self.keyword_hits(t) for t in texts])
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        model = exp / exp.sum(axis=1, keepdims=True)
+        return (1 - KNN_WEIGHT) * model + KNN_WEIGHT * self._neighbour_votes(vectors)
+
+    def _neighbour_votes(self, vectors: np.ndarray) -> np.ndarray:
+        """Similarity-weighted votes of the nearest labelled examples (paraphrases of a known question)."""
+        votes = np.zeros((len(vectors), len(self.classes)), dtype=np.float32)
+        if not len(self.examples):
+            return votes
+        sims = vectors @ self.examples.T
+        k = min(KNN_K, sims.shape[1])
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        for row, indices in enumerate(top):
+            for i in indices:
+                votes[row, self.example_labels[i]] += max(float(sims[row, i]), 0.0)
+        totals = votes.sum(axis=1, keepdims=True)
+        return np.divide(votes, totals, out=np.full_like(votes, 1 / len(self.classes)), where=totals > 0)
 
     def decide(self, probabilities: np.ndarray) -> Classification:
         best = int(np.argmax(probabilities))
@@ -91,9 +121,25 @@ class CategoryClassifier:
         return [self.decide(row) for row in self.probabilities(vectors, texts)]
 
     def save(self, path: Path) -> None:
-        np.savez(path, classes=np.array(self.classes), coef=self.coef, intercept=self.intercept, threshold=np.array(self.threshold))
+        np.savez(
+            path,
+            classes=np.array(self.classes),
+            coef=self.coef,
+            intercept=self.intercept,
+            examples=self.examples,
+            example_labels=self.example_labels,
+            threshold=np.array(self.threshold),
+        )
 
     @classmethod
     def load(cls, path: Path, taxonomy: Taxonomy) -> "CategoryClassifier":
         with np.load(path, allow_pickle=False) as data:
-            return cls(taxonomy, [str(c) for c in data["classes"]], data["coef"], data["intercept"], float(data["threshold"]))
+            return cls(
+                taxonomy,
+                [str(c) for c in data["classes"]],
+                data["coef"],
+                data["intercept"],
+                data["examples"],
+                data["example_labels"],
+                float(data["threshold"]),
+            )

@@ -8,6 +8,7 @@ characters, so two answers that differ only in a number are related, not duplica
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -51,6 +52,15 @@ def text_overlap(a: str, b: str) -> float:
     return 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
 
 
+_NUMBERS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def same_numbers(a: str, b: str) -> bool:
+    """Every number of the shorter text also appears in the longer: 5 个工作日 and 32 个工作日 never merge."""
+    short, long = sorted((a, b), key=len)
+    return set(_NUMBERS.findall(short)) <= set(_NUMBERS.findall(long))
+
+
 def _canonical_order(chunk: Chunk) -> tuple:  # type: ignore[type-arg]
     """Which member represents a group: a curated FAQ first, then the newest, public, longest text."""
     newest = date.fromisoformat(chunk.valid_from).toordinal() if chunk.valid_from else 0
@@ -74,7 +84,7 @@ def duplicate_groups(chunks: Sequence[Chunk], vectors: np.ndarray, neighbours: l
             a, b = chunks[i], chunks[j]
             if cosine < DUPLICATE_COSINE or a.doc_id == b.doc_id or a.audience != b.audience or a.category != b.category:
                 continue
-            if text_overlap(a.text, b.text) < DUPLICATE_TEXT:
+            if text_overlap(a.text, b.text) < DUPLICATE_TEXT or not same_numbers(a.text, b.text):
                 continue
             ri, rj = find(i), find(j)
             if ri != rj:

