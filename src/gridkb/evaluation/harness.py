@@ -65,7 +65,7 @@ def evaluate_domain(
         units = [gold.resolve(ref) for ref in q.gold]
         passages: list[Passage] = _timed(lambda: system.retrieve(q.question, K), retrieve_ms)  # type: ignore[assignment]
         judgements.append(
-            judge_ranking(q.id, passages, len(units), lambda p, g: p.source == units[g].doc and passage_matches(p.text, units[g]))  # type: ignore[attr-defined]
+            judge_ranking(q.id, passages, len(units), lambda p, g: units[g].doc in p.sources and passage_matches(p.text, units[g]))  # type: ignore[attr-defined]
         )
         answer = _timed(lambda: system.answer(q.question), answer_ms)
         correct[q.id] = answer.resolved and key_phrases_found(answer.text, q.key_phrases)  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from gridkb.config import Settings
 from gridkb.evaluation import datasets as ds
 from gridkb.evaluation.classification import ClassificationResult, evaluate_classification
 from gridkb.evaluation.harness import SystemResult, evaluate_domain, evaluate_external
-from gridkb.evaluation.systems import Bm25System, DenseSystem, EvalSystem
+from gridkb.evaluation.systems import Bm25System, DenseSystem, EvalSystem, HybridSystem
 from gridkb.kb import KnowledgeBase
 from gridkb.production.documents import load_document, source_name
 from gridkb.ingest import ingest
@@ -54,7 +54,7 @@ Log = Callable[[str], None]
 
 def gridkb_systems(kb: KnowledgeBase) -> list[EvalSystem]:
     """The gridkb systems evaluated today; hybrid search and QA join this list when they land."""
-    return [Bm25System(kb), DenseSystem(kb)]
+    return [HybridSystem(kb), Bm25System(kb), DenseSystem(kb)]
 
 
 def _baseline(kb: KnowledgeBase, documents: list[tuple[str, str]], workdir: Path, log: Log) -> EvalSystem:

@@ -25,6 +25,11 @@ class Passage:
     section: str
     text: str
     score: float
+    also_in: tuple[str, ...] = ()  # sources of near-duplicates this passage stands for
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source, *self.also_in)
 
 
 @dataclass(frozen=True)
@@ -83,3 +88,21 @@ class DenseSystem(_KbSystem):
         where = None if self.audience == "internal" else {"audience": "public"}
         hits = self.kb.vectors.search(self.kb.embedder.embed_query(text), k, where=where)
         return [self._passage(chunk_id, score) for chunk_id, score in hits]
+
+
+class HybridSystem(_KbSystem):
+    """gridkb's hybrid search (BM25 + dense over chunks and FAQ questions, fused, de-duplicated)."""
+
+    name = "gridkb-hybrid"
+
+    @cached_property
+    def _searcher(self):  # type: ignore[no-untyped-def]
+        from gridkb.application.search import Searcher
+
+        return Searcher(self.kb)
+
+    def retrieve(self, question: str, k: int) -> list[Passage]:
+        from gridkb.records import Audience
+
+        hits = self._searcher.search(question, k, audience=Audience(self.audience))
+        return [Passage(h.chunk.source, h.chunk.section, h.chunk.text, h.score, h.also_in) for h in hits]

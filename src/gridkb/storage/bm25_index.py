@@ -36,12 +36,18 @@ class Bm25Index:
     def load(cls, directory: Path, size: int) -> "Bm25Index":
         return cls(bm25s.BM25.load(str(directory), mmap=True), size)
 
-    def search(self, tokens: Sequence[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def search(
+        self, tokens: Sequence[str], k: int, mask: np.ndarray | None = None, extra: Sequence[str] = (), extra_weight: float = 0.3
+    ) -> list[tuple[int, float]]:
+        """Top rows for ``tokens``; ``extra`` tokens (query expansion) count ``extra_weight`` as much."""
         vocab = self._retriever.vocab_dict
         known = [t for t in tokens if t in vocab]
-        if not known or self.size == 0:
+        more = [t for t in extra if t in vocab and t not in known]
+        if not (known or more) or self.size == 0:
             return []
-        scores = self._retriever.get_scores(known, weight_mask=mask)
+        scores = self._retriever.get_scores(known, weight_mask=mask) if known else 0.0
+        if more:
+            scores = scores + extra_weight * self._retriever.get_scores(more, weight_mask=mask)
         k = min(k, self.size)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]

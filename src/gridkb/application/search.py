@@ -1,0 +1,218 @@
+"""Hybrid search: BM25 and dense retrieval over chunks and over FAQ questions, fused by weighted
+reciprocal-rank fusion, with query normalisation, synonym and entity expansion, audience, validity
+and category filters, duplicate collapsing and highlighted snippets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from functools import cached_property
+
+import numpy as np
+import orjson
+
+from gridkb.indexing import FAQ_QUESTIONS_FILE, date_number
+from gridkb.kb import KnowledgeBase
+from gridkb.organisation.linking import expansion_terms
+from gridkb.production.normalize import normalize_query
+from gridkb.records import Audience, Chunk
+from gridkb.storage.bm25_index import Bm25Index
+
+MAX_QUERY_CHARS = 500
+CANDIDATES = 40
+
+
+class Retriever(str, Enum):
+    BM25 = "bm25"
+    DENSE = "dense"
+    FAQ_BM25 = "faq_bm25"
+    FAQ_DENSE = "faq_dense"
+
+
+# RRF weights and constant, tuned on the dev split (scripts/tune_search.py)
+FUSION_WEIGHTS = {Retriever.BM25: 1.0, Retriever.DENSE: 1.5, Retriever.FAQ_BM25: 1.0, Retriever.FAQ_DENSE: 1.0}
+RRF_K = 10
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    chunk: Chunk
+    score: float
+    ranks: dict[str, int]  # rank (1-based) in each retriever that found it
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]  # character spans of ``snippet`` that match the query
+    also_in: tuple[str, ...] = ()  # sources of duplicates collapsed into this hit
+    dense_score: float = 0.0  # best cosine (chunk or FAQ question) seen for this hit
+    bm25_score: float = 0.0
+
+
+@dataclass
+class RetrievalSignals:
+    """Raw evidence of one search, for the QA layer's confidence."""
+
+    hits: list[SearchHit] = field(default_factory=list)
+    query: str = ""
+    tokens: list[str] = field(default_factory=list)
+    best_dense: float = 0.0
+    best_faq_dense: float = 0.0
+    best_bm25: float = 0.0
+
+
+def fuse(rankings: dict[Retriever, list[tuple[str, float]]], weights: dict[Retriever, float], k: int = RRF_K) -> dict[str, float]:
+    """Weighted reciprocal-rank fusion: Σ weight / (k + rank) over the retrievers that found an item."""
+    scores: dict[str, float] = {}
+    for retriever, ranking in rankings.items():
+        weight = weights.get(retriever, 0.0)
+        if not weight:
+            continue
+        for rank, (item, _) in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    return scores
+
+
+def highlight(text: str, terms: Sequence[str], width: int = 160) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A snippet of ``text`` around the densest match of ``terms``, with the matching spans."""
+    terms = sorted({t for t in terms if len(t) >= 2 or t.isdigit()}, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(t) for t in terms)) if terms else None
+    matches = list(pattern.finditer(text)) if pattern else []
+    start = 0
+    if matches and len(text) > width:
+        best = max(range(len(matches)), key=lambda i: sum(1 for m in matches if matches[i].start() <= m.start() < matches[i].start() + width))
+        start = max(0, matches[best].start() - 20)
+    snippet = text[start : start + width]
+    spans = tuple((m.start() - start, m.end() - start) for m in matches if m.start() >= start and m.end() <= start + width)
+    return snippet, spans
+
+
+class Searcher:
+    """Search over one knowledge-base generation."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    @cached_property
+    def _faq_rows(self) -> list[dict[str, str]]:
+        return list(orjson.loads((self.kb.directory / FAQ_QUESTIONS_FILE).read_bytes()))
+
+    @cached_property
+    def _faq_bm25(self) -> Bm25Index:
+        return Bm25Index.load(self.kb.directory / "bm25_faq", len(self._faq_rows))
+
+    @cached_property
+    def _chunk_of_faq(self) -> dict[str, str]:
+        return {c.faq_id: c.id for c in self.kb.chunks if c.faq_id}
+
+    @cached_property
+    def _row_of_chunk(self) -> dict[str, int]:
+        return {c.id: i for i, c in enumerate(self.kb.chunks)}
+
+    def _visible(self, chunk: Chunk, audience: Audience, category: str | None, today: date) -> bool:
+        if audience is Audience.PUBLIC and chunk.audience.value != "public":
+            return False
+        if category and chunk.category != category:
+            return False
+        if chunk.valid_to and date.fromisoformat(chunk.valid_to) < today:
+            return False
+        return not (chunk.valid_from and date.fromisoformat(chunk.valid_from) > today)
+
+    def _mask(self, audience: Audience, category: str | None, today: date) -> np.ndarray:
+        return np.fromiter((self._visible(c, audience, category, today) for c in self.kb.chunks), dtype=np.float32, count=len(self.kb.chunks))
+
+    @staticmethod
+    def _where(audience: Audience, category: str | None, today: date) -> dict[str, object]:
+        day = date_number(today.isoformat(), 0)
+        clauses: list[dict[str, object]] = [{"valid_to": {"$gte": day}}, {"valid_from": {"$lte": day}}]
+        if audience is Audience.PUBLIC:
+            clauses.append({"audience": "public"})
+        if category:
+            clauses.append({"category": category})
+        return {"$and": clauses}
+
+    def retrieve(
+        self, query: str, k: int = 10, category: str | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None
+    ) -> RetrievalSignals:
+        """Fused, de-duplicated hits with the raw signals the QA layer needs."""
+        today = today or date.today()
+        clean = normalize_query(query[:MAX_QUERY_CHARS])
+        signals = RetrievalSignals(query=clean)
+        if not clean:
+            return signals
+        lexicon = self.kb.lexicon
+        tokens = lexicon.tokenize(clean)
+        expansion = list(dict.fromkeys(t for term in expansion_terms(clean, lexicon) for t in lexicon.tokenize(term) if t not in tokens))
+        signals.tokens = tokens
+        rankings = self.rankings(clean, tokens, expansion, audience, category, today)
+        signals.best_dense = max((s for _, s in rankings[Retriever.DENSE]), default=0.0)
+        signals.best_faq_dense = max((s for _, s in rankings[Retriever.FAQ_DENSE]), default=0.0)
+        signals.best_bm25 = max((s for _, s in rankings[Retriever.BM25]), default=0.0)
+        signals.hits = self._collapse(rankings, fuse(rankings, FUSION_WEIGHTS), k, tokens)
+        return signals
+
+    def rankings(
+        self, clean: str, tokens: list[str], expansion: list[str], audience: Audience, category: str | None, today: date
+    ) -> dict[Retriever, list[tuple[str, float]]]:
+        """Each retriever's ranking of visible chunk ids, best first (the input of fusion)."""
+        mask = self._mask(audience, category, today)
+        chunks = self.kb.chunks
+        where = self._where(audience, category, today)
+        vector = self.kb.embedder.embed_query(clean)
+        faq_bm25 = self._faq_bm25.search(tokens, CANDIDATES, extra=expansion)
+        faq_dense = self.kb.faq_vectors.search(vector, CANDIDATES, where=where)
+        return {
+            Retriever.BM25: [(chunks[row].id, score) for row, score in self.kb.bm25.search(tokens, CANDIDATES, mask=mask, extra=expansion)],
+            Retriever.DENSE: self.kb.vectors.search(vector, CANDIDATES, where=where),
+            Retriever.FAQ_BM25: self._faq_ranking([(self._faq_rows[r]["faq_id"], s) for r, s in faq_bm25], mask),
+            Retriever.FAQ_DENSE: self._faq_ranking([(i.rsplit(":", 1)[0], s) for i, s in faq_dense], mask),
+        }
+
+    def search(
+        self, query: str, k: int = 10, category: str | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None
+    ) -> list[SearchHit]:
+        """The top ``k`` hits for ``query`` (see ``retrieve``)."""
+        return self.retrieve(query, k, category, audience, today).hits
+
+    def _faq_ranking(self, faq_hits: list[tuple[str, float]], mask: np.ndarray) -> list[tuple[str, float]]:
+        """FAQ question hits → their FAQ chunks, best score per chunk, only chunks the caller may see."""
+        best: dict[str, float] = {}
+        for faq_id, score in faq_hits:
+            chunk_id = self._chunk_of_faq.get(faq_id)
+            if chunk_id and mask[self._row_of_chunk[chunk_id]] and score > best.get(chunk_id, float("-inf")):
+                best[chunk_id] = score
+        return sorted(best.items(), key=lambda x: -x[1])
+
+    def _collapse(self, rankings: dict[Retriever, list[tuple[str, float]]], fused: dict[str, float], k: int, tokens: list[str]) -> list[SearchHit]:
+        """Duplicates fold into their canonical item (best score wins, every source is kept)."""
+        by_id = self.kb.chunk_by_id
+        ranks: dict[str, dict[str, int]] = {}
+        raw: dict[str, dict[Retriever, float]] = {}
+        for retriever, ranking in rankings.items():
+            for rank, (item, score) in enumerate(ranking, start=1):
+                ranks.setdefault(item, {})[retriever.value] = rank
+                raw.setdefault(item, {})[retriever] = score
+        groups: dict[str, list[str]] = {}
+        for item in sorted(fused, key=lambda i: -fused[i]):
+            groups.setdefault(by_id[item].canonical_id or item, []).append(item)
+        hits = []
+        for head, members in groups.items():
+            best = members[0]
+            chunk = by_id[head] if head in fused else by_id[best]
+            scores = [raw.get(m, {}) for m in members]
+            snippet, spans = highlight(chunk.text, tokens)
+            hits.append(
+                SearchHit(
+                    chunk=chunk,
+                    score=round(fused[best], 6),
+                    ranks=ranks.get(best, {}),
+                    snippet=snippet,
+                    highlights=spans,
+                    also_in=tuple(dict.fromkeys(by_id[m].source for m in members if by_id[m].source != chunk.source)),
+                    dense_score=max((max(s.get(Retriever.DENSE, 0.0), s.get(Retriever.FAQ_DENSE, 0.0)) for s in scores), default=0.0),
+                    bm25_score=max((s.get(Retriever.BM25, 0.0) for s in scores), default=0.0),
+                )
+            )
+        hits.sort(key=lambda h: -h.score)
+        return hits[:k]
