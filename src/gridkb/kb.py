@@ -126,6 +126,10 @@ class KnowledgeBase:
         return Bm25Index.load(self.directory / "bm25", len(self.chunks))
 
     @cached_property
+    def bm25_vocabulary(self) -> set[str]:
+        return self.bm25.vocabulary
+
+    @cached_property
     def graph(self) -> KnowledgeGraph:
         return KnowledgeGraph.load(self.directory / "graph.json")
 

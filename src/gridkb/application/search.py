@@ -6,6 +6,7 @@ and category filters, duplicate collapsing and highlighted snippets.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +17,7 @@ import numpy as np
 import orjson
 
 from gridkb.indexing import FAQ_QUESTIONS_FILE, date_number
+from gridkb.application.pinyin import PinyinResolver
 from gridkb.kb import KnowledgeBase
 from gridkb.organisation.linking import expansion_terms
 from gridkb.production.normalize import normalize_query
@@ -23,6 +25,7 @@ from gridkb.records import Audience, Chunk
 from gridkb.storage.bm25_index import Bm25Index
 
 MAX_QUERY_CHARS = 500
+QUESTION_WORDS = ("什么", "怎么", "怎样", "多少", "多久", "哪里", "需要", "可以", "能不能", "要不要", "是不是", "为什么", "几天", "资料", "办理", "申请")
 CANDIDATES = 40
 
 
@@ -95,6 +98,18 @@ class Searcher:
         self.kb = kb
 
     @cached_property
+    def _pinyin(self) -> PinyinResolver:
+        frequency = Counter(t for c in self.kb.chunks for t in set(self.kb.lexicon.tokenize(c.index_text)))
+        frequency.update({surface: 1000 for surface in self.kb.lexicon.by_surface})
+        frequency.update({word: 500 for word in QUESTION_WORDS})
+        return PinyinResolver(frequency.items())
+
+    def prepare(self, query: str) -> str:
+        """The query as the indexes see it: normalised, truncated, pinyin turned into Chinese words."""
+        clean = normalize_query(query[:MAX_QUERY_CHARS])
+        return self._pinyin.convert(clean) if re.search(r"[A-Za-z]{4,}", clean) else clean
+
+    @cached_property
     def _faq_rows(self) -> list[dict[str, str]]:
         return list(orjson.loads((self.kb.directory / FAQ_QUESTIONS_FILE).read_bytes()))
 
@@ -137,7 +152,7 @@ class Searcher:
     ) -> RetrievalSignals:
         """Fused, de-duplicated hits with the raw signals the QA layer needs."""
         today = today or date.today()
-        clean = normalize_query(query[:MAX_QUERY_CHARS])
+        clean = self.prepare(query)
         signals = RetrievalSignals(query=clean)
         if not clean:
             return signals

@@ -91,9 +91,21 @@ class DenseSystem(_KbSystem):
 
 
 class HybridSystem(_KbSystem):
-    """gridkb's hybrid search (BM25 + dense over chunks and FAQ questions, fused, de-duplicated)."""
+    """gridkb as customers and agents meet it: hybrid search, and question answering with abstention."""
 
-    name = "gridkb-hybrid"
+    name = "gridkb"
+
+    @cached_property
+    def _answerer(self):  # type: ignore[no-untyped-def]
+        from gridkb.application.qa import QuestionAnswerer
+
+        return QuestionAnswerer(self.kb, self._searcher)
+
+    def answer(self, question: str) -> SystemAnswer:
+        from gridkb.records import Audience
+
+        result = self._answerer.answer(question, audience=Audience(self.audience))
+        return SystemAnswer(result.answer, result.resolved, result.category)
 
     @cached_property
     def _searcher(self):  # type: ignore[no-untyped-def]

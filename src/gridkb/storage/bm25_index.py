@@ -29,6 +29,10 @@ class Bm25Index:
         retriever.index(rows, show_progress=False)
         return cls(retriever, len(corpus_tokens))
 
+    @property
+    def vocabulary(self) -> set[str]:
+        return set(self._retriever.vocab_dict)
+
     def save(self, directory: Path) -> None:
         self._retriever.save(str(directory))
 

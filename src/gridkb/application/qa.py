@@ -1,0 +1,215 @@
+"""Question answering with cited sources and an honest confidence.
+
+1. Guards refuse empty, gibberish, injected and account-specific questions with the next step.
+2. Out-of-domain questions (no term of the power-supply domain, even after pinyin conversion) are
+   refused as out of scope.
+3. Hybrid search; when a curated FAQ question matches closely, its answer is the answer.
+4. Otherwise an extractive answer: the best sentences of the top passages, with numbers, units and
+   lists kept whole (a list is never cut), each part cited, short enough for a chat bubble.
+5. The confidence combines how close the best evidence is and how much of the question the
+   knowledge base knows; below the threshold the bot abstains instead of guessing.
+
+Text in documents or questions that looks like an instruction is only ever data: nothing here
+executes or follows it (the optional LLM gets it inside a quoted context, see ``llm.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+from gridkb.application.guards import AbstainReason, Refusal, check
+from gridkb.application.search import RetrievalSignals, SearchHit, Searcher
+from gridkb.kb import KnowledgeBase
+from gridkb.production.chunking import split_sentences
+from gridkb.records import Audience, ChunkKind
+
+MAX_ANSWER_CHARS = 220
+FAQ_MATCH = 0.925  # cosine of the question with a curated FAQ question: answer with the FAQ
+ABSTAIN_BELOW = 0.55  # chosen with scripts/tune_abstention.py on the dev split
+CORE_DOMAIN_WORDS = ("供电", "用电", "电费", "电价", "电表", "停电", "来电", "断电", "电线", "电压", "电力", "电网", "度电", "千瓦时", "充电", "漏电", "触电", "95598")
+_ELECTRIC = re.compile(r"电(?!信|影|视|话|脑|梯|竞|商|子邮件)")  # 电 as in electricity, not 电信/电影/电脑
+_LIST_LINE = re.compile(r"^(?:[a-zA-Z][)）]|\d{1,2}[.．、)）]|[（(]\d{1,2}[）)]|[（(][一二三四五六七八九十]+[）)]|[-•·●])")
+
+
+@dataclass(frozen=True)
+class Citation:
+    title: str
+    section: str
+    snippet: str
+    score: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    answer: str
+    confidence: float
+    resolved: bool
+    category: str
+    department: str
+    sources: tuple[Citation, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    reason: str = ""  # why it abstained, or "faq" / "extractive" / "llm"
+
+    def to_json(self) -> dict[str, Any]:
+        """The public record: exactly the keys the CLI and API promise."""
+        return {
+            "answer": self.answer,
+            "confidence": self.confidence,
+            "resolved": self.resolved,
+            "category": self.category,
+            "department": self.department,
+            "sources": [{"title": c.title, "section": c.section, "snippet": c.snippet, "score": c.score} for c in self.sources],
+            "suggestions": list(self.suggestions),
+        }
+
+
+@dataclass
+class _Composed:
+    text: str
+    used: list[SearchHit] = field(default_factory=list)
+
+
+def _citation(hit: SearchHit) -> Citation:
+    return Citation(hit.chunk.title_path[0], hit.chunk.section, hit.snippet, round(hit.score, 4), hit.chunk.source)
+
+
+class QuestionAnswerer:
+    def __init__(self, kb: KnowledgeBase, searcher: Searcher | None = None, llm: Any = None) -> None:
+        self.kb = kb
+        self.searcher = searcher or Searcher(kb)
+        self.llm = llm
+
+    @cached_property
+    def _domain_terms(self) -> list[str]:
+        terms = set(self.kb.lexicon.by_surface) | set(CORE_DOMAIN_WORDS)
+        for category in self.kb.taxonomy.categories:
+            terms.update(category.keywords)
+        return sorted((t for t in terms if len(t) >= 2), key=len, reverse=True)
+
+    def in_domain(self, text: str) -> bool:
+        """A term of the power-supply domain, or only words the knowledge base itself uses."""
+        if any(term in text for term in self._domain_terms) or _ELECTRIC.search(text):
+            return True
+        content = [t for t in self.kb.lexicon.tokenize(text) if len(t) >= 2]
+        return bool(content) and all(t in self.kb.bm25_vocabulary for t in content)
+
+    def answer(
+        self, question: str, history: Sequence[str] | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None
+    ) -> Answer:
+        """Answer ``question`` (``history``: the earlier user turns, oldest first, for follow-ups)."""
+        if reason := check(question):
+            return self._refuse(reason, question)
+        query = self.searcher.prepare(question)
+        if not self.in_domain(query):
+            return self._refuse(AbstainReason.OUT_OF_SCOPE, question)
+        signals = self.searcher.retrieve(question, k=6, audience=audience, today=today)
+        classification = self.kb.classify_question(query)
+        if not signals.hits:
+            return self._refuse(AbstainReason.UNKNOWN, question)
+        confidence = self.confidence(signals)
+        if confidence < ABSTAIN_BELOW:
+            return self._refuse(AbstainReason.UNKNOWN, question, confidence)
+        top = signals.hits[0]
+        category = classification.category if classification.category != "unknown" else top.chunk.category
+        department = self.kb.taxonomy.department(category)
+        suggestions = self._suggestions(signals, exclude=top)
+        if top.chunk.kind is ChunkKind.FAQ and top.dense_score >= FAQ_MATCH:
+            text, reason, used = _faq_answer(top.chunk.text), "faq", [top]
+        else:
+            composed = compose_answer(signals.hits[:3], signals.tokens)
+            text, reason, used = composed.text, "extractive", composed.used
+        if self.llm is not None:
+            generated = self.llm.generate(question, signals.hits[:4])
+            if generated is not None:
+                text, reason, used = generated.text, "llm", generated.used or used
+        return Answer(text, round(confidence, 3), True, category, department, tuple(_citation(h) for h in used), suggestions, reason)
+
+    def confidence(self, signals: RetrievalSignals) -> float:
+        """How sure the evidence makes us, in [0, 1]: closeness of the best passage or FAQ question,
+        scaled by the share of the question's words the knowledge base has seen at all."""
+        closeness = max(signals.best_dense, signals.best_faq_dense)
+        dense_part = min(1.0, max(0.0, (closeness - 0.84) / 0.12))
+        vocabulary = self.kb.bm25_vocabulary
+        content = [t for t in signals.tokens if len(t) >= 2]
+        known = sum(1 for t in content if t in vocabulary) / len(content) if content else 0.5
+        lexical = min(1.0, signals.best_bm25 / 12.0)
+        return float(min(1.0, 0.6 * dense_part + 0.25 * known + 0.15 * lexical))
+
+    def _suggestions(self, signals: RetrievalSignals, exclude: SearchHit) -> tuple[str, ...]:
+        questions = []
+        for hit in signals.hits:
+            if hit is exclude or hit.chunk.kind is not ChunkKind.FAQ:
+                continue
+            questions.append(_faq_question(hit.chunk.text))
+        return tuple(dict.fromkeys(q for q in questions if q))[:3]
+
+    def _refuse(self, reason: AbstainReason, question: str, confidence: float = 0.0) -> Answer:
+        refusal = Refusal.of(reason)
+        return Answer(refusal.message, round(confidence, 3), False, "unknown", "", (), (), reason.value)
+
+
+def _faq_answer(text: str) -> str:
+    return text.split("答：", 1)[1].strip() if "答：" in text else text
+
+
+def _faq_question(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    return first.removeprefix("问：").strip()
+
+
+def _units(text: str) -> list[list[str]]:
+    """A chunk's text as units that must stay whole: a sentence, or a list with the line that introduces it.
+
+    A list runs from a line ending in "：" through the following item lines (numbered or not) up to
+    the first item that ends with "。".
+    """
+    lines = [line for line in text.split("\n") if line.strip()]
+    units: list[list[str]] = []
+    open_list = False
+    for line in lines:
+        if open_list and (_LIST_LINE.match(line) or (len(line) <= 80 and not units[-1][-1].endswith("。"))):
+            units[-1].append(line)  # an item joins its list and the line that announced it
+        elif line.endswith("："):
+            units.append([line])
+            open_list = True
+        else:
+            units.extend([s] for s in split_sentences(line))
+            open_list = False
+    return units
+
+
+def compose_answer(hits: Sequence[SearchHit], tokens: Sequence[str]) -> _Composed:
+    """The best whole sentences or lists of the top passages, in passage order, within the size limit."""
+    terms = [t for t in tokens if len(t) >= 2 or t.isdigit()]
+    scored: list[tuple[float, int, int, str, SearchHit]] = []
+    for rank, hit in enumerate(hits):
+        text = _faq_answer(hit.chunk.text) if hit.chunk.kind is ChunkKind.FAQ else hit.chunk.text
+        for position, unit in enumerate(_units(text)):
+            joined = "\n".join(unit)
+            overlap = sum(1 for t in terms if t in joined)
+            numbers = 0.5 if re.search(r"\d", joined) else 0.0
+            scored.append((overlap + numbers - 0.8 * rank, rank, position, joined, hit))
+    if not scored:
+        return _Composed("")
+    chosen: list[tuple[int, int, str, SearchHit]] = []
+    size = 0
+    best = max(x[0] for x in scored)
+    for score, rank, position, text, hit in sorted(scored, key=lambda x: -x[0]):
+        if chosen and (score <= 0 or score < 0.5 * best or size + len(text) > MAX_ANSWER_CHARS):
+            continue
+        chosen.append((rank, position, text, hit))
+        size += len(text)
+        if size >= MAX_ANSWER_CHARS * 0.6:
+            break
+    chosen.sort(key=lambda x: (x[0], x[1]))
+    used: list[SearchHit] = []
+    for _, _, _, hit in chosen:
+        if all(hit.chunk.id != u.chunk.id for u in used):
+            used.append(hit)
+    return _Composed("\n".join(t for _, _, t, _ in chosen), used)
