@@ -20,7 +20,7 @@ $(CORE_STAMP): pyproject.toml | $(BIN)/python
 # does not pull a newer CUDA build of several GB.
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test,eval,sentence-transformers]'
+	$(BIN)/pip install -q -e '.[test,eval,llm,sentence-transformers]'
 	touch $@ $(CORE_STAMP)
 
 install: $(CORE_STAMP)

@@ -120,6 +120,114 @@ def kb_stats(kb: KbOption = None, json_output: JsonOption = False) -> None:
     console.print(table)
 
 
+AudienceOption = Annotated[str, typer.Option("--audience", help="public (customer channel) or internal (staff: sees everything)")]
+
+
+def _audience(value: str):  # type: ignore[no-untyped-def]
+    from gridkb.records import Audience
+
+    try:
+        return Audience(value)
+    except ValueError:
+        raise typer.BadParameter("--audience must be public or internal") from None
+
+
+@app.command()
+@clean_errors
+def search(
+    query: Annotated[str, typer.Argument(help="the search query")],
+    k: Annotated[int, typer.Option("-k", help="number of results", min=1, max=100)] = 10,
+    category: Annotated[str | None, typer.Option(help="only this taxonomy category, e.g. billing")] = None,
+    audience: AudienceOption = "internal",
+    kb: KbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Hybrid search with highlighted snippets and title paths."""
+    from gridkb.application.search import Searcher
+    from gridkb.kb import KnowledgeBase
+
+    hits = Searcher(KnowledgeBase(make_settings(kb))).search(query, k=k, category=category, audience=_audience(audience))
+    if json_output:
+        rows = [
+            {"title": h.chunk.title_path[0], "section": h.chunk.section, "snippet": h.snippet, "highlights": h.highlights,
+             "score": h.score, "category": h.chunk.category, "source": h.chunk.source, "also_in": h.also_in, "ranks": h.ranks}
+            for h in hits
+        ]
+        console.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    if not hits:
+        console.print("no results")
+    for i, hit in enumerate(hits, start=1):
+        console.print(f"[bold]{i}. {hit.chunk.title_path[0]}[/bold] › {hit.chunk.section}  [dim]{hit.chunk.category} {hit.score:.4f}[/dim]", markup=True, highlight=False)
+        console.print(_highlighted(hit.snippet, hit.highlights))
+        if hit.also_in:
+            console.print(f"   [dim]also in: {', '.join(hit.also_in)}[/dim]")
+
+
+def _highlighted(snippet: str, spans):  # type: ignore[no-untyped-def]
+    from rich.text import Text
+
+    text = Text("   " + snippet.replace("\n", " "))
+    for start, end in spans:
+        text.stylize("bold yellow", start + 3, end + 3)
+    return text
+
+
+@app.command()
+@clean_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="the customer's question")],
+    audience: AudienceOption = "internal",
+    kb: KbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Answer a question with cited sources and a confidence (or say honestly that it cannot)."""
+    from gridkb.application.qa import QuestionAnswerer
+    from gridkb.kb import KnowledgeBase
+
+    answer = QuestionAnswerer.from_settings(KnowledgeBase(make_settings(kb))).answer(question, audience=_audience(audience))
+    if json_output:
+        console.print_json(json.dumps(answer.to_json(), ensure_ascii=False))
+        return
+    console.print(answer.answer, markup=False, highlight=False)
+    state = "resolved" if answer.resolved else "not resolved: transfer to an agent or create a ticket"
+    console.print(f"\n[dim]{state} · confidence {answer.confidence:.2f} · {answer.category} · {answer.department}[/dim]")
+    for i, source in enumerate(answer.sources, start=1):
+        console.print(f"[dim][{i}] {source.title} › {source.section}[/dim]", highlight=False)
+    if answer.suggestions:
+        console.print("猜你想问: " + " | ".join(answer.suggestions), markup=False)
+
+
+@app.command()
+@clean_errors
+def recommend(
+    question: Annotated[str, typer.Argument(help="a question or an answer")],
+    k: Annotated[int, typer.Option("-k", min=1, max=50)] = 5,
+    audience: AudienceOption = "internal",
+    kb: KbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Related questions (猜你想问) and popular questions of the same category."""
+    from gridkb.application.recommend import Recommender
+    from gridkb.kb import KnowledgeBase
+
+    knowledge = KnowledgeBase(make_settings(kb))
+    recommender = Recommender(knowledge)
+    related = recommender.related_questions(question, k=k, audience=_audience(audience))
+    category = knowledge.classify_question(question).category
+    popular = recommender.popular_questions(category if category != "unknown" else None, k=k, audience=_audience(audience))
+    if json_output:
+        payload = {"related": [r.question for r in related], "category": category, "popular": [r.question for r in popular]}
+        console.print_json(json.dumps(payload, ensure_ascii=False))
+        return
+    console.print("[bold]猜你想问[/bold]")
+    for r in related:
+        console.print(f"- {r.question}", markup=False)
+    console.print(f"[bold]热门问题 ({category})[/bold]")
+    for r in popular:
+        console.print(f"- {r.question}", markup=False)
+
+
 @kb_app.command("report")
 @clean_errors
 def kb_report(kb: KbOption = None, json_output: JsonOption = False) -> None:

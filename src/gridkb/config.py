@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         Path("eval/datasets/domain_qa.jsonl"),
         description="labelled questions whose dev split trains the category classifier (with the FAQ labels)",
     )
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers only")
+    llm_model: str = "qwen2.5-7b-instruct"
+    llm_api_key: str = Field("none", repr=False)
+    llm_timeout: float = Field(10.0, gt=0)
     max_file_mb: float = Field(50.0, gt=0)
     chunk_min_chars: int = Field(60, ge=1)
     chunk_max_chars: int = Field(420, ge=50)

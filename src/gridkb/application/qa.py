@@ -85,6 +85,17 @@ class QuestionAnswerer:
         self.searcher = searcher or Searcher(kb)
         self.llm = llm
 
+    @classmethod
+    def from_settings(cls, kb: KnowledgeBase) -> "QuestionAnswerer":
+        """With the LLM answerer when an endpoint is configured, extractive only otherwise."""
+        llm = None
+        settings = kb.settings
+        if settings.llm_base_url:
+            from gridkb.application.llm import LlmAnswerer
+
+            llm = LlmAnswerer(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout)
+        return cls(kb, llm=llm)
+
     @cached_property
     def _domain_terms(self) -> list[str]:
         terms = set(self.kb.lexicon.by_surface) | set(CORE_DOMAIN_WORDS)
