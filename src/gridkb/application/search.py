@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import orjson
@@ -104,6 +104,11 @@ class Searcher:
         frequency.update({word: 500 for word in QUESTION_WORDS})
         return PinyinResolver(frequency.items())
 
+    @cached_property
+    def _embed(self):  # type: ignore[no-untyped-def]
+        """Query vectors, memoised: popular questions are asked again and again."""
+        return lru_cache(maxsize=4096)(self.kb.embedder.embed_query)
+
     def prepare(self, query: str) -> str:
         """The query as the indexes see it: normalised, truncated, pinyin turned into Chinese words."""
         clean = normalize_query(query[:MAX_QUERY_CHARS])
@@ -174,7 +179,7 @@ class Searcher:
         mask = self._mask(audience, category, today)
         chunks = self.kb.chunks
         where = self._where(audience, category, today)
-        vector = self.kb.embedder.embed_query(clean)
+        vector = self._embed(clean)
         faq_bm25 = self._faq_bm25.search(tokens, CANDIDATES, extra=expansion)
         faq_dense = self.kb.faq_vectors.search(vector, CANDIDATES, where=where)
         return {
@@ -212,7 +217,7 @@ class Searcher:
         for item in sorted(fused, key=lambda i: -fused[i]):
             groups.setdefault(by_id[item].canonical_id or item, []).append(item)
         hits = []
-        for head, members in groups.items():
+        for head, members in list(groups.items())[:k]:  # groups are in fused order: only the top k need snippets
             best = members[0]
             chunk = by_id[head] if head in fused else by_id[best]
             scores = [raw.get(m, {}) for m in members]

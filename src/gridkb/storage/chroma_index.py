@@ -61,6 +61,7 @@ class ChromaVectorIndex:
             self._collection = client.get_or_create_collection(name, configuration=configuration, embedding_function=None)
         else:
             self._collection = client.get_collection(name, embedding_function=None)
+        self._count: int | None = None  # cached: a served generation is read-only; writes reset it
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[Metadata]) -> None:
         if not ids:
@@ -72,6 +73,7 @@ class ChromaVectorIndex:
             pass
         for start in range(0, len(ids), batch):
             end = start + batch
+            self._count = None
             self._collection.upsert(
                 ids=list(ids[start:end]),
                 embeddings=np.asarray(vectors[start:end], dtype=np.float32),
@@ -80,6 +82,7 @@ class ChromaVectorIndex:
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
+            self._count = None
             self._collection.delete(ids=list(ids))
 
     def search(self, vector: np.ndarray, k: int, where: dict[str, object] | None = None) -> list[tuple[str, float]]:
@@ -103,7 +106,9 @@ class ChromaVectorIndex:
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(result["ids"], result["embeddings"])}
 
     def count(self) -> int:
-        return int(self._collection.count())
+        if self._count is None:
+            self._count = int(self._collection.count())
+        return self._count
 
 
 def drop_collection(client: Any, name: str) -> None:
