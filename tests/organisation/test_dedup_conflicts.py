@@ -93,3 +93,13 @@ def test_planted_duplicates_in_the_sample_corpus(lexicon, embedder):
     refund = [g for g in groups if len(g.sources) >= 2 and any("退" in next(c.text for c in chunks if c.id == m) for m in g.members)]
     assert refund, "the refund-of-prepaid-electricity fact is planted in all three documents"
     assert any(len(g.sources) == 3 for g in groups)
+
+
+def test_lists_that_differ_are_conflicts_but_rewording_is_not(lexicon):
+    full = chunk("a", "d1", "投诉渠道包括95598热线、南网在线APP、营业厅意见簿、12398能源监管热线。", category="complaint")
+    short = chunk("b", "d2", "投诉渠道包括95598热线、南网在线APP、营业厅意见簿。", category="complaint")
+    reworded = chunk("c", "d3", "投诉渠道包括95598热线、南网在线APP、营业厅的意见簿、12398能源监管热线。", category="complaint")
+    today = date(2026, 1, 1)
+    (conflict,) = find_conflicts([full, short, reworded], lexicon, {}, today)
+    assert conflict.subject == "投诉" and len({s.values for s in conflict.statements}) == 3
+    assert find_conflicts([full, reworded], lexicon, {}, today) == []  # same items, other words

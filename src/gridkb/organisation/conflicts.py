@@ -24,17 +24,40 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?|[一二两三四五六七八九十百]+(?=�
 _LIST_MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.、]|[a-z][)）])\s*")
 _KINDS = {"time_limit", "price", "ratio"}
 SAME_CLAIM = 0.8
+SAME_LIST_CLAIM = 0.9  # lists are compared only when everything around them reads the same
+# "包括：A、B、C" / "渠道有 A、B 和 C": three or more items joined by 、, with an optional final 和/及/或
+_ENUMERATION = re.compile(r"(?:包括|包含|涵盖|分为|有|为|是|：|通过)(?P<items>[^，。；：、]{1,16}(?:、[^，。；：、]{1,16}){1,}(?:(?:和|及|以及|或)[^，。；：、]{1,16})?)")
 
 
 def _masked(sentence: str) -> str:
     return _NUMBER.sub("#", _LIST_MARKER.sub("", sentence))
 
 
+def _list_items(sentence: str) -> tuple[tuple[str, ...], str] | None:
+    """The items of the longest enumeration in ``sentence`` (sorted) and the sentence with it masked."""
+    best = max(_ENUMERATION.finditer(sentence), key=lambda m: len(m.group("items")), default=None)
+    if best is None:
+        return None
+    items = [i.strip() for i in re.split(r"、|以及|和|及|或", best.group("items")) if i.strip()]
+    if len(items) < 3:
+        return None
+    masked = sentence[: best.start("items")] + "#LIST" + sentence[best.end("items") :]
+    return tuple(sorted(items)), masked
+
+
 def statements_of(chunk: Chunk, lexicon: Lexicon) -> list[tuple[tuple[str, tuple[str, ...]], Statement, str]]:
-    """(claim key, statement, masked sentence) for each sentence of ``chunk`` that states numbers."""
+    """(claim key, statement, masked sentence) for each sentence of ``chunk`` that states numbers or a list."""
     found = []
     for sentence in split_sentences(chunk.text.replace("\n", "。")):
+        listed = _list_items(sentence)
         quantities = [q for q in extract_quantities(sentence, lexicon) if q.kind in _KINDS]
+        if listed and not quantities:
+            items, masked = listed
+            mentions = lexicon.mentions(masked)
+            subject = mentions[0][1] if mentions else ""
+            statement = Statement(chunk.id, chunk.source, sentence.strip(), items, chunk.valid_from, chunk.valid_to)
+            found.append(((subject, ("list",)), statement, masked))
+            continue
         if not quantities:
             continue
         mentions = lexicon.mentions(sentence)
@@ -54,8 +77,9 @@ def find_conflicts(chunks: Sequence[Chunk], lexicon: Lexicon, supersedes: dict[s
                 by_key[key].append((statement, masked))
     conflicts = []
     for key, items in by_key.items():
-        for group in _claim_groups(items):
-            values = {s.values for s in group}
+        for group in _claim_groups(items, SAME_LIST_CLAIM if key[1] == ("list",) else SAME_CLAIM):
+            is_list = key[1] == ("list",)
+            values = _distinct_lists([s.values for s in group]) if is_list else {s.values for s in group}
             sources = {s.source for s in group}
             if len(values) > 1 and len(sources) > 1:
                 preferred, reason = _prefer(group, supersedes, today)
@@ -63,12 +87,25 @@ def find_conflicts(chunks: Sequence[Chunk], lexicon: Lexicon, supersedes: dict[s
     return sorted(conflicts, key=lambda c: (c.subject, c.statements[0].sentence))
 
 
-def _claim_groups(items: list[tuple[Statement, str]]) -> list[list[Statement]]:
+def _same_list(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Two lists name the same items when every item has a close counterpart (wording may vary)."""
+    return len(a) == len(b) and all(any(text_overlap(x, y) >= 0.6 for y in b) for x in a)
+
+
+def _distinct_lists(lists: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    distinct: list[tuple[str, ...]] = []
+    for items in lists:
+        if not any(_same_list(items, other) for other in distinct):
+            distinct.append(items)
+    return distinct
+
+
+def _claim_groups(items: list[tuple[Statement, str]], threshold: float) -> list[list[Statement]]:
     """Connected groups of statements whose masked sentences read the same (one statement per document)."""
     groups: list[list[tuple[Statement, str]]] = []
     for statement, masked in items:
         for group in groups:
-            if any(text_overlap(masked, other) >= SAME_CLAIM for _, other in group):
+            if any(text_overlap(masked, other) >= threshold for _, other in group):
                 if all(s.source != statement.source or s.values == statement.values for s, _ in group):
                     group.append((statement, masked))
                 break
