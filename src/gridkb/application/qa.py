@@ -120,7 +120,7 @@ class QuestionAnswerer:
         if not self.in_domain(query):
             return self._refuse(AbstainReason.OUT_OF_SCOPE, question)
         signals = self.searcher.retrieve(question, k=6, audience=audience, today=today)
-        classification = self.kb.classifier.classify(self.searcher._embed(query), query)
+        classification = signals.classification or self.kb.classify_question(query)
         if not signals.hits:
             return self._refuse(AbstainReason.UNKNOWN, question)
         confidence = self.confidence(signals)

@@ -21,7 +21,7 @@ from gridkb.application.pinyin import PinyinResolver
 from gridkb.kb import KnowledgeBase
 from gridkb.organisation.linking import expansion_terms
 from gridkb.production.normalize import normalize_query
-from gridkb.records import Audience, Chunk
+from gridkb.records import Audience, Chunk, Classification
 from gridkb.storage.bm25_index import Bm25Index
 
 MAX_QUERY_CHARS = 500
@@ -38,7 +38,8 @@ class Retriever(str, Enum):
 
 # RRF weights and constant, tuned on the dev split (scripts/tune_search.py)
 FUSION_WEIGHTS = {Retriever.BM25: 1.0, Retriever.DENSE: 1.5, Retriever.FAQ_BM25: 1.0, Retriever.FAQ_DENSE: 1.0}
-RRF_K = 10
+RRF_K = 5
+CATEGORY_BOOST = 0.5  # fused score × (1 + boost × confidence) for hits in the question's category
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class RetrievalSignals:
     best_dense: float = 0.0
     best_faq_dense: float = 0.0
     best_bm25: float = 0.0
+    classification: Classification | None = None
 
 
 def fuse(rankings: dict[Retriever, list[tuple[str, float]]], weights: dict[Retriever, float], k: int = RRF_K) -> dict[str, float]:
@@ -75,6 +77,15 @@ def fuse(rankings: dict[Retriever, list[tuple[str, float]]], weights: dict[Retri
         for rank, (item, _) in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return scores
+
+
+def boost_category(scores: dict[str, float], kb: KnowledgeBase, classification: Classification, boost: float) -> dict[str, float]:
+    """Raise items of the question's category (when the classifier is sure enough to name one)."""
+    if not boost or classification.category == "unknown":
+        return scores
+    by_id = kb.chunk_by_id
+    factor = 1.0 + boost * classification.confidence
+    return {i: s * factor if by_id[i].category == classification.category else s for i, s in scores.items()}
 
 
 def highlight(text: str, terms: Sequence[str], width: int = 160) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -169,7 +180,9 @@ class Searcher:
         signals.best_dense = max((s for _, s in rankings[Retriever.DENSE]), default=0.0)
         signals.best_faq_dense = max((s for _, s in rankings[Retriever.FAQ_DENSE]), default=0.0)
         signals.best_bm25 = max((s for _, s in rankings[Retriever.BM25]), default=0.0)
-        signals.hits = self._collapse(rankings, fuse(rankings, FUSION_WEIGHTS), k, tokens)
+        signals.classification = self.kb.classifier.classify(self._embed(clean), clean)
+        fused = boost_category(fuse(rankings, FUSION_WEIGHTS), self.kb, signals.classification, CATEGORY_BOOST)
+        signals.hits = self._collapse(rankings, fused, k, tokens)
         return signals
 
     def rankings(
