@@ -80,10 +80,13 @@ def _citation(hit: SearchHit) -> Citation:
 
 
 class QuestionAnswerer:
-    def __init__(self, kb: KnowledgeBase, searcher: Searcher | None = None, llm: Any = None) -> None:
+    def __init__(self, kb: KnowledgeBase, searcher: Searcher | None = None, llm: Any = None, domain_gate: bool = True) -> None:
+        """``domain_gate``: refuse questions with nothing of the power-supply domain in them (off for
+        knowledge bases of other text, such as the external evaluation sets)."""
         self.kb = kb
         self.searcher = searcher or Searcher(kb)
         self.llm = llm
+        self.domain_gate = domain_gate
 
     @classmethod
     def from_settings(cls, kb: KnowledgeBase) -> "QuestionAnswerer":
@@ -117,7 +120,7 @@ class QuestionAnswerer:
         if reason := check(question):
             return self._refuse(reason, question)
         query = self.searcher.prepare(question)
-        if not self.in_domain(query):
+        if self.domain_gate and not self.in_domain(query):
             return self._refuse(AbstainReason.OUT_OF_SCOPE, question)
         signals = self.searcher.retrieve(question, k=6, audience=audience, today=today)
         classification = signals.classification or self.kb.classify_question(query)

@@ -52,9 +52,9 @@ class EvalOptions:
 Log = Callable[[str], None]
 
 
-def gridkb_systems(kb: KnowledgeBase) -> list[EvalSystem]:
-    """The gridkb systems evaluated today; hybrid search and QA join this list when they land."""
-    return [HybridSystem(kb), Bm25System(kb), DenseSystem(kb)]
+def gridkb_systems(kb: KnowledgeBase, domain_gate: bool = True) -> list[EvalSystem]:
+    """gridkb as served (hybrid search + QA), and its two raw retrievers for reference."""
+    return [HybridSystem(kb, domain_gate=domain_gate), Bm25System(kb), DenseSystem(kb)]
 
 
 def _baseline(kb: KnowledgeBase, documents: list[tuple[str, str]], workdir: Path, log: Log) -> EvalSystem:
@@ -111,7 +111,7 @@ def run_external(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
     questions = ds.sample(questions, options.limit)
     file_of = {p.id: corpus / (ds.re.sub(r"[^\w\-]", "_", p.id) + ".txt") for p in passages}
     sources = {pid: source_name(path) for pid, path in file_of.items()}
-    systems = gridkb_systems(kb)
+    systems = gridkb_systems(kb, domain_gate=False)  # the power-domain gate does not apply to Wikipedia text
     if options.baseline:
         documents = [(sources[p.id], p.text) for p in passages]
         systems.append(_baseline(kb, documents, workdir / "baseline", log))

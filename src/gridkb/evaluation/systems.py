@@ -95,11 +95,15 @@ class HybridSystem(_KbSystem):
 
     name = "gridkb"
 
+    def __init__(self, kb: KnowledgeBase, audience: str = "internal", domain_gate: bool = True) -> None:
+        super().__init__(kb, audience)
+        self.domain_gate = domain_gate
+
     @cached_property
     def _answerer(self):  # type: ignore[no-untyped-def]
         from gridkb.application.qa import QuestionAnswerer
 
-        return QuestionAnswerer(self.kb, self._searcher)
+        return QuestionAnswerer(self.kb, self._searcher, domain_gate=self.domain_gate)
 
     def answer(self, question: str) -> SystemAnswer:
         from gridkb.records import Audience
