@@ -76,3 +76,11 @@ def test_abstains_honestly(answerer):
 def test_public_channel_does_not_cite_internal_documents(answerer):
     answer = answerer.answer("省级业务中台由哪几部分组成", audience=Audience.PUBLIC)
     assert all("中台培训" not in c.source for c in answer.sources)
+
+
+def test_follow_up_is_answered_in_the_context_of_the_conversation(answerer):
+    rewritten = answerer.contextualise("要多久？", ["低压居民新装需要什么资料"])
+    assert "业扩报装" in rewritten or "低压居民新装" in rewritten
+    assert answerer.contextualise("电费可以在哪里交？", ["城区抢修多久能到"]) == "电费可以在哪里交？"  # a full question stands alone
+    answer = answerer.answer("那农村呢？", history=["城区抢修多久能到"])
+    assert answer.resolved and "90 分钟" in answer.answer

@@ -119,6 +119,7 @@ class QuestionAnswerer:
         """Answer ``question`` (``history``: the earlier user turns, oldest first, for follow-ups)."""
         if reason := check(question):
             return self._refuse(reason, question)
+        question = self.contextualise(question, history or ())
         query = self.searcher.prepare(question)
         if self.domain_gate and not self.in_domain(query):
             return self._refuse(AbstainReason.OUT_OF_SCOPE, question)
@@ -143,6 +144,25 @@ class QuestionAnswerer:
             if generated is not None:
                 text, reason, used = generated.text, "llm", generated.used or used
         return Answer(text, round(confidence, 3), True, category, department, tuple(_citation(h) for h in used), suggestions, reason)
+
+    def contextualise(self, question: str, history: Sequence[str]) -> str:
+        """Rewrite an elliptical follow-up ("那企业呢？", "要多久？") with the topic of the earlier turns:
+        the entities of the last turn that named any are carried over unless the follow-up names its own."""
+        if not history:
+            return question
+        current = self.kb.lexicon.linked_entities(self.searcher.prepare(question))
+        prepared = self.searcher.prepare(question)
+        names_a_topic = bool(current) or any(term in prepared for term in self._domain_terms)
+        elliptical = question.startswith(("那", "还有", "另外", "如果", "要是")) or (len(question) <= 12 and not names_a_topic)
+        if not elliptical:
+            return question
+        for earlier in reversed(history):
+            previous = self.kb.lexicon.linked_entities(self.searcher.prepare(earlier))
+            if previous:
+                carried = [self.kb.lexicon.by_id[e].name for e in previous if e not in current]
+                business = [n for n in carried if self.kb.lexicon.by_id[f"ent:{n}"].type == "business"] or carried[:1]
+                return "".join(business[:2]) + question.lstrip("那么还有另外")
+        return f"{history[-1]}，{question}"  # no named topic: the previous question is the context
 
     def confidence(self, signals: RetrievalSignals) -> float:
         """How sure the evidence makes us, in [0, 1]: closeness of the best passage or FAQ question,
