@@ -37,7 +37,7 @@ def main() -> None:
         unanswerable.append((a.confidence if a.resolved else -1.0, u.kind, u.question))
     conf_a = np.array([c for c, _, _ in answerable])
     conf_u = np.array([c for c, _, _ in unanswerable])
-    for threshold in np.arange(0.3, 0.8, 0.05):
+    for threshold in np.arange(0.40, 0.70, 0.02):
         correct = sum(1 for c, ok, _ in answerable if c >= threshold and ok) / len(answerable)
         print(f"threshold {threshold:.2f}: abstention recall {np.mean(conf_u < threshold):.3f}, false abstention {np.mean(conf_a < threshold):.3f}, key-phrase accuracy {correct:.3f}")
     print("answered unanswerable at 0.5:", [(round(c, 2), k, q) for c, k, q in unanswerable if c >= 0.5][:30])
