@@ -21,7 +21,7 @@ from gridkb.organisation import classify
 from gridkb.organisation.classify import CategoryClassifier, TrainingExample
 from gridkb.organisation.organise import training_examples
 from gridkb.production.normalize import normalize_query
-from gridkb.records import Chunk, Document
+from gridkb.records import Document
 from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache
 
 

@@ -151,7 +151,7 @@ def ingest(paths: Iterable[Path], settings: Settings, progress: Progress | None 
             if not path.exists():
                 report.failed.append(FileFailure(str(path), "no such file or folder"))
         records = _collect(paths, settings, lexicon, previous, same_pipeline, report, progress)
-        for source, entry in previous.manifest.get("documents", {}).items():
+        for source in previous.manifest.get("documents", {}):
             if source in records:
                 continue
             if _in_scope(source, roots) and not any(f.path == source for f in report.failed):

@@ -1,15 +1,12 @@
 """Duplicates and conflicts on small fixtures, then on the sample corpus's planted ones."""
 
 from datetime import date
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from gridkb.organisation.conflicts import find_conflicts
 from gridkb.organisation.dedup import duplicate_groups, related_pairs, text_overlap, top_neighbours
 from gridkb.organisation.organise import _apply_supersedes, _resolve_supersedes
-from gridkb.production.documents import load_document
 from gridkb.ingest import process_document
 from gridkb.config import Settings
 from gridkb.records import Chunk

@@ -70,7 +70,7 @@ class Recommender:
         """Chunks linked to ``chunk_id`` by related and duplicate edges, then by shared entities."""
         scores: Counter[str] = Counter()
         node = f"chunk:{chunk_id}"
-        for neighbour, edge, weight in self.kb.graph.neighbours(node, {"related", "duplicate_of"}):
+        for neighbour, _, weight in self.kb.graph.neighbours(node, {"related", "duplicate_of"}):
             scores[neighbour] += weight
         for entity, _, _ in self.kb.graph.neighbours(node, {"mentions"}):
             for other, _, _ in self.kb.graph.neighbours(entity, {"mentions"})[:50]:
