@@ -37,7 +37,7 @@ from gridkb.storage.layout import KbLayout
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "3"  # bump when a code change alters what a build produces
+PIPELINE_VERSION = "4"  # bump when a code change alters what a build produces
 CONFIG_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt", "taxonomy.yaml")
 
 

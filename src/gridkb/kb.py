@@ -35,6 +35,8 @@ class KbStats:
     entities: int
     graph_nodes: int
     graph_edges: int
+    duplicate_groups: int
+    conflicts: int
     generation: str
     created: str
     embedder: str
@@ -64,6 +66,8 @@ class KnowledgeBase:
             entities=s["entities"],
             graph_nodes=s["graph_nodes"],
             graph_edges=s["graph_edges"],
+            duplicate_groups=s.get("duplicate_groups", 0),
+            conflicts=s.get("conflicts", 0),
             generation=self.manifest["generation"],
             created=self.manifest["created"],
             embedder=self.manifest["embedder"]["name"],
