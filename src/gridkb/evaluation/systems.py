@@ -103,7 +103,9 @@ class HybridSystem(_KbSystem):
     def _answerer(self):  # type: ignore[no-untyped-def]
         from gridkb.application.qa import QuestionAnswerer
 
-        return QuestionAnswerer(self.kb, self._searcher, domain_gate=self.domain_gate)
+        # its own searcher: a shared one would hand the answer step the query vector that the retrieve
+        # step just memoised, and the answer latency would not be measured cold
+        return QuestionAnswerer(self.kb, domain_gate=self.domain_gate)
 
     def answer(self, question: str) -> SystemAnswer:
         from gridkb.records import Audience
