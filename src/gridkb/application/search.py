@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 import orjson
 
-from gridkb.indexing import FAQ_QUESTIONS_FILE, date_number
+from gridkb.indexing import FAQ_QUESTIONS_FILE, NO_END, date_number
 from gridkb.application.pinyin import PinyinResolver
 from gridkb.kb import KnowledgeBase
 from gridkb.organisation.linking import expansion_terms
@@ -141,17 +141,26 @@ class Searcher:
     def _row_of_chunk(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.kb.chunks)}
 
-    def _visible(self, chunk: Chunk, audience: Audience, category: str | None, today: date) -> bool:
-        if audience is Audience.PUBLIC and chunk.audience.value != "public":
-            return False
-        if category and chunk.category != category:
-            return False
-        if chunk.valid_to and date.fromisoformat(chunk.valid_to) < today:
-            return False
-        return not (chunk.valid_from and date.fromisoformat(chunk.valid_from) > today)
+    @cached_property
+    def _columns(self) -> dict[str, np.ndarray]:
+        """Per-chunk audience, validity and category as arrays, so a filter mask is a few vector ops."""
+        chunks = self.kb.chunks
+        return {
+            "public": np.array([c.audience is Audience.PUBLIC for c in chunks], dtype=bool),
+            "valid_from": np.array([date_number(c.valid_from, 0) for c in chunks], dtype=np.int64),
+            "valid_to": np.array([date_number(c.valid_to, NO_END) for c in chunks], dtype=np.int64),
+            "category": np.array([c.category for c in chunks], dtype=object),
+        }
 
     def _mask(self, audience: Audience, category: str | None, today: date) -> np.ndarray:
-        return np.fromiter((self._visible(c, audience, category, today) for c in self.kb.chunks), dtype=np.float32, count=len(self.kb.chunks))
+        columns = self._columns
+        day = date_number(today.isoformat(), 0)
+        visible = (columns["valid_from"] <= day) & (columns["valid_to"] >= day)
+        if audience is Audience.PUBLIC:
+            visible &= columns["public"]
+        if category:
+            visible &= columns["category"] == category
+        return visible.astype(np.float32)
 
     @staticmethod
     def _where(audience: Audience, category: str | None, today: date) -> dict[str, object]:
