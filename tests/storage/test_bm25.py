@@ -64,3 +64,10 @@ def test_empty_index_finds_nothing(tmp_path):
     index = Bm25Index.build([])
     index.save(tmp_path / "empty")
     assert Bm25Index.load(tmp_path / "empty", 0).search(["电费"], k=5) == []
+
+
+def test_document_frequencies_match_the_corpus(lexicon):
+    corpus = [lexicon.tokenize(d) for d in DOCS]
+    frequencies = Bm25Index.build(corpus).document_frequencies()
+    assert frequencies["居民"] == sum(1 for tokens in corpus if "居民" in tokens) == 3
+    assert frequencies["业扩报装"] == 1

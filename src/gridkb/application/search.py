@@ -110,7 +110,7 @@ class Searcher:
 
     @cached_property
     def _pinyin(self) -> PinyinResolver:
-        frequency = Counter(t for c in self.kb.chunks for t in set(self.kb.lexicon.tokenize(c.index_text)))
+        frequency = Counter(self.kb.bm25.document_frequencies())
         frequency.update({surface: 1000 for surface in self.kb.lexicon.by_surface})
         frequency.update({word: 500 for word in QUESTION_WORDS})
         return PinyinResolver(frequency.items())

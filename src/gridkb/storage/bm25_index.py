@@ -33,6 +33,11 @@ class Bm25Index:
     def vocabulary(self) -> set[str]:
         return set(self._retriever.vocab_dict)
 
+    def document_frequencies(self) -> dict[str, int]:
+        """How many rows contain each token (from the index's column pointers, no re-tokenising)."""
+        counts = np.diff(np.asarray(self._retriever.scores["indptr"]))
+        return {token: int(counts[i]) for token, i in self._retriever.vocab_dict.items() if i < len(counts) and token}
+
     def save(self, directory: Path) -> None:
         self._retriever.save(str(directory))
 
