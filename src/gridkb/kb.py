@@ -18,6 +18,7 @@ from gridkb.organisation.classify import CategoryClassifier
 from gridkb.organisation.organise import CLASSIFIER_FILE, ORGANISATION_FILE
 from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.production.lexicon import Lexicon
+from gridkb.production.normalize import normalize_query
 from gridkb.records import Chunk, Classification, Conflict, DuplicateGroup
 from gridkb.storage.bm25_index import Bm25Index
 from gridkb.storage.chroma_index import ChromaVectorIndex, open_client
@@ -100,8 +101,6 @@ class KnowledgeBase:
 
     def classify_question(self, text: str) -> Classification:
         """Category, department and confidence of a customer's question ("unknown" when unsure)."""
-        from gridkb.production.normalize import normalize_query
-
         clean = normalize_query(text)
         if not clean:
             return Classification("unknown", "", 0.0)

@@ -200,13 +200,17 @@ def sample(items: list, limit: int | None, seed: int = 13) -> list:
     return random.Random(seed).sample(items, limit)
 
 
+def passage_file_name(passage_id: str) -> str:
+    """The text file an external passage is written to (and so the source it is ingested as)."""
+    return re.sub(r"[^\w\-]", "_", passage_id) + ".txt"
+
+
 def write_passages(passages: Iterable[ExternalPassage], folder: Path) -> int:
     """One text file per passage, so external data goes through the normal ingestion path."""
     folder.mkdir(parents=True, exist_ok=True)
     count = 0
     for passage in passages:
-        name = re.sub(r"[^\w\-]", "_", passage.id) + ".txt"
-        path = folder / name
+        path = folder / passage_file_name(passage.id)
         if not path.exists():
             path.write_text(passage.text, encoding="utf-8")
         count += 1

@@ -109,7 +109,7 @@ def run_external(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
     report = ingest([corpus], external_settings)
     kb = KnowledgeBase(external_settings)
     questions = ds.sample(questions, options.limit)
-    file_of = {p.id: corpus / (ds.re.sub(r"[^\w\-]", "_", p.id) + ".txt") for p in passages}
+    file_of = {p.id: corpus / ds.passage_file_name(p.id) for p in passages}
     sources = {pid: source_name(path) for pid, path in file_of.items()}
     systems = gridkb_systems(kb, domain_gate=False)  # the power-domain gate does not apply to Wikipedia text
     if options.baseline:
