@@ -133,6 +133,11 @@ class KnowledgeBase:
         return self.bm25.vocabulary
 
     @cached_property
+    def document_frequency(self) -> dict[str, int]:
+        """How many chunks hold each search token."""
+        return self.bm25.document_frequencies()
+
+    @cached_property
     def graph(self) -> KnowledgeGraph:
         return KnowledgeGraph.load(self.directory / "graph.json")
 

@@ -62,10 +62,15 @@ def test_every_fact_is_asked_at_least_twice(domain):
 
 
 def test_unanswerable_and_multiturn_sets():
-    unanswerable = load_unanswerable(DATASETS / "unanswerable.jsonl")
-    assert len(unanswerable) >= 60
-    kinds = Counter(u.kind for u in unanswerable)
-    assert set(kinds) == {"out_of_scope", "not_in_corpus", "account_specific", "injection", "gibberish", "empty"}
+    for split in ("dev", "test"):
+        unanswerable = load_unanswerable(DATASETS / "unanswerable.jsonl", split)
+        assert len(unanswerable) >= 60
+        kinds = Counter(u.kind for u in unanswerable)
+        assert set(kinds) == {"out_of_scope", "not_in_corpus", "account_specific", "injection", "gibberish", "empty"}
+    def wordings(split: str) -> set[str]:
+        return {u.question.strip() for u in load_unanswerable(DATASETS / "unanswerable.jsonl", split) if u.kind != "empty"}
+
+    assert not wordings("test") & wordings("dev")
     dialogues = load_dialogues(DATASETS / "multiturn.jsonl")
     assert len(dialogues) >= 30 and all(len(d.turns) >= 2 for d in dialogues)
 

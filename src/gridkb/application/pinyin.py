@@ -1,13 +1,20 @@
 """Pinyin typed in place of Chinese (``dianfei weiyuejin``, ``jumin zhuang dianbiao``) → the words of
-the knowledge base's own vocabulary that sound like it, so search and the domain check see 电费违约金."""
+the knowledge base's own vocabulary that sound like it, so search and the domain check see 电费违约金.
+
+Also the commonest typo of a pinyin keyboard: the wrong character of the right sound (用店 → 用电,
+枪修 → 抢修, 充电庄 → 充电桩). A word that neither the knowledge base nor the general dictionary
+knows, and that sounds exactly like a word of the knowledge base, is taken to be that word."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from pypinyin import lazy_pinyin
 
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{1,4}")
+# characters of grammar that jieba glues to a neighbour (点能, 不退, 要离): such a pair is no typo
+_GRAMMAR = re.compile(r"[不了能的是吗呢啊会]")
 _LATIN_RUN = re.compile(r"[A-Za-z]+(?:\s+[A-Za-z]+)*")
 _MIN_SYLLABLES = 2
 
@@ -47,3 +54,44 @@ class PinyinResolver:
                 out.append(letters[i])
                 i += 1
         return "".join(out) if converted >= 0.5 * len(letters) else run
+
+    def correct(self, tokens: Sequence[str], is_known: Callable[[str], bool]) -> str:
+        """The text of ``tokens`` (a jieba cut with new-word guessing) with homophone typos replaced.
+
+        ``is_known(word)``: the word is right as written (in the knowledge base or the dictionary).
+        An unknown word is matched whole, else by its first or last two characters (多九能 → 多久能);
+        a lone character is tried with a neighbouring word (jieba splits 充电庄 into 充电/庄). Two lone
+        characters are never joined: too many everyday pairs sound like some word of the corpus.
+        """
+        out = list(tokens)
+        for i, token in enumerate(out):
+            if not _CJK_WORD.fullmatch(token):
+                continue
+            if len(token) >= 2:
+                if not is_known(token):
+                    out[i] = self._fix_word(token) or token
+            else:
+                for start in (i - 1, i):
+                    pair = out[start : start + 2] if start >= 0 else []
+                    if len(pair) == 2 and all(_CJK_WORD.fullmatch(p) for p in pair) and min(map(len, pair)) == 1 < max(map(len, pair)):
+                        merged = "".join(pair)
+                        word = None if is_known(merged) else self._sounds_like(merged)
+                        if word:
+                            out[start], out[start + 1] = word, ""
+                            break
+        return "".join(out)
+
+    def _fix_word(self, token: str) -> str | None:
+        if len(token) == 2:
+            return None if _GRAMMAR.search(token) else self._sounds_like(token)
+        if word := self._sounds_like(token):
+            return word
+        for head, tail in ((token[:2], token[2:]), (token[:-2], token[-2:])):
+            part = head if len(head) == 2 else tail
+            if not _GRAMMAR.search(part) and (word := self._sounds_like(part)):
+                return word + tail if part is head else head + word
+        return None
+
+    def _sounds_like(self, word: str) -> str | None:
+        match = self._table.get("".join(lazy_pinyin(word)))
+        return match if match and match != word else None

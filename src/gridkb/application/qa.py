@@ -6,8 +6,9 @@
 3. Hybrid search; when a curated FAQ question matches closely, its answer is the answer.
 4. Otherwise an extractive answer: the best sentences of the top passages, with numbers, units and
    lists kept whole (a list is never cut), each part cited, short enough for a chat bubble.
-5. The confidence combines how close the best evidence is and how much of the question the
-   knowledge base knows; below the threshold the bot abstains instead of guessing.
+5. The confidence is the answerability model's probability that the knowledge base holds the
+   answer (closeness, lexical support, vocabulary coverage; see ``answerability.py``); below its
+   threshold the bot abstains instead of guessing.
 
 Text in documents or questions that looks like an instruction is only ever data: nothing here
 executes or follows it (the optional LLM gets it inside a quoted context, see ``llm.py``).
@@ -22,6 +23,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from gridkb.application.answerability import AnswerabilityModel, Evidence, evidence
 from gridkb.application.guards import AbstainReason, Refusal, check
 from gridkb.application.search import RetrievalSignals, SearchHit, Searcher
 from gridkb.kb import KnowledgeBase
@@ -30,9 +32,18 @@ from gridkb.records import Audience, ChunkKind
 
 MAX_ANSWER_CHARS = 220
 FAQ_MATCH = 0.925  # cosine of the question with a curated FAQ question: answer with the FAQ
-ABSTAIN_BELOW = 0.56  # chosen with scripts/tune_abstention.py on the dev split
-CORE_DOMAIN_WORDS = ("供电", "用电", "电费", "电价", "电表", "停电", "来电", "断电", "电线", "电压", "电力", "电网", "度电", "千瓦时", "充电", "漏电", "触电", "95598")
+CORE_DOMAIN_WORDS = ("供电", "用电", "电费", "电价", "电表", "停电", "来电", "断电", "电线", "电压", "电力", "电网", "度电", "千瓦时", "充电", "漏电", "触电", "95598",
+    "变压器", "光伏", "充电桩", "负荷", "跳闸", "装表", "新表", "换表", "验表", "抄表", "电能表")
 _ELECTRIC = re.compile(r"电(?!信|影|视|话|脑|梯|竞|商|子邮件)")  # 电 as in electricity, not 电信/电影/电脑
+# What kind of answer a question asks for, and how an answer shows it gives one: a question for a
+# price that the evidence answers without any amount is a question the knowledge base cannot answer.
+_ASKS_MONEY = re.compile(r"多少钱|几块钱|几毛钱|多少元|(电价|价格|单价|费用?|钱)(大概|具体|现在|一般)?(是|要|按|收|为)?多少|(收|交|赔|补贴|补|给|退)(了)?多少")
+_GIVES_MONEY = re.compile(r"\d+(?:\.\d+)?\s*(?:元|角|分钱|块|万元)|免费|不收|不另收|无需(缴纳|支付|交)|不需要(交|缴|付)|不用(交|缴|付)|不予收取|不收取")
+_ASKS_DURATION = re.compile(r"多久|多长时间|几天|几个工作日|几个?小时|几个月|几年|几分钟")
+_GIVES_DURATION = re.compile(
+    r"[\d一二三四五六七八九十两半百]+\s*(?:个)?(?:工作日|天|日|小时|分钟|个月|月|年|周)|每\s*[\d一二三四五六七八九十两半]*\s*(?:个)?(?:月|天|日|年|季度?|周|小时|分钟)|"
+    r"按(?:月|日|年|季)|当天|当日|即时|实时|立即|马上|随时"
+)
 _LIST_LINE = re.compile(r"^(?:[a-zA-Z][)）]|\d{1,2}[.．、)）]|[（(]\d{1,2}[）)]|[（(][一二三四五六七八九十]+[）)]|[-•·●])")
 
 
@@ -80,13 +91,23 @@ def _citation(hit: SearchHit) -> Citation:
 
 
 class QuestionAnswerer:
-    def __init__(self, kb: KnowledgeBase, searcher: Searcher | None = None, llm: Any = None, domain_gate: bool = True) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        searcher: Searcher | None = None,
+        llm: Any = None,
+        domain_gate: bool = True,
+        abstain_below: float | None = None,
+    ) -> None:
         """``domain_gate``: refuse questions with nothing of the power-supply domain in them (off for
-        knowledge bases of other text, such as the external evaluation sets)."""
+        knowledge bases of other text, such as the external evaluation sets). ``abstain_below``
+        overrides the answerability model's threshold (0 never abstains on weak evidence)."""
         self.kb = kb
         self.searcher = searcher or Searcher(kb)
         self.llm = llm
         self.domain_gate = domain_gate
+        self.model = AnswerabilityModel.load(kb.settings.config_dir / "answerability.yaml")
+        self.abstain_below = self.model.threshold if abstain_below is None else abstain_below
 
     @classmethod
     def from_settings(cls, kb: KnowledgeBase) -> "QuestionAnswerer":
@@ -106,9 +127,22 @@ class QuestionAnswerer:
             terms.update(category.keywords)
         return sorted((t for t in terms if len(t) >= 2), key=len, reverse=True)
 
+    @cached_property
+    def _other_services(self) -> tuple[str, ...]:
+        """Topics of other services (``kb/out_of_scope.txt``): water, gas, telecoms, passports…"""
+        path = self.kb.settings.config_dir / "out_of_scope.txt"
+        if not path.exists():
+            return ()
+        lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+        return tuple(line for line in lines if line)
+
     def in_domain(self, text: str) -> bool:
-        """A term of the power-supply domain, or only words the knowledge base itself uses."""
-        if any(term in text for term in self._domain_terms) or _ELECTRIC.search(text):
+        """A term of the power-supply domain, or only words the knowledge base itself uses; a
+        question about another service (water, telecoms…) with no core power word is not."""
+        core = any(word in text for word in CORE_DOMAIN_WORDS)
+        if not core and any(topic in text for topic in self._other_services):
+            return False
+        if core or any(term in text for term in self._domain_terms) or _ELECTRIC.search(text):
             return True
         content = [t for t in self.kb.lexicon.tokenize(text) if len(t) >= 2]
         known = sum(1 for t in content if t in self.kb.bm25_vocabulary)
@@ -129,7 +163,7 @@ class QuestionAnswerer:
         if not signals.hits:
             return self._refuse(AbstainReason.UNKNOWN, question)
         confidence = self.confidence(signals)
-        if confidence < ABSTAIN_BELOW:
+        if confidence < self.abstain_below:
             return self._refuse(AbstainReason.UNKNOWN, question, confidence)
         top = signals.hits[0]
         category = classification.category if classification.category != "unknown" else top.chunk.category
@@ -141,6 +175,8 @@ class QuestionAnswerer:
         else:
             composed = compose_answer(signals.hits[:3], signals.tokens)
             text, reason, used = composed.text, "extractive", composed.used
+        if not gives_what_is_asked(question, text):
+            return self._refuse(AbstainReason.UNKNOWN, question, confidence)
         if self.llm is not None:
             generated = self.llm.generate(question, signals.hits[:4])
             if generated is not None:
@@ -166,16 +202,15 @@ class QuestionAnswerer:
                 return "".join(business[:2]) + question.lstrip("那么还有另外")
         return f"{history[-1]}，{question}"  # no named topic: the previous question is the context
 
+    def evidence(self, signals: RetrievalSignals) -> Evidence:
+        nouns = self.kb.lexicon.nouns(signals.query)
+        return evidence(
+            signals.best_dense, signals.best_faq_dense, signals.best_bm25, signals.tokens, nouns, self.kb.document_frequency, len(self.kb.chunks)
+        )
+
     def confidence(self, signals: RetrievalSignals) -> float:
-        """How sure the evidence makes us, in [0, 1]: closeness of the best passage or FAQ question,
-        scaled by the share of the question's words the knowledge base has seen at all."""
-        closeness = max(signals.best_dense, signals.best_faq_dense)
-        dense_part = min(1.0, max(0.0, (closeness - 0.84) / 0.12))
-        vocabulary = self.kb.bm25_vocabulary
-        content = [t for t in signals.tokens if len(t) >= 2]
-        known = sum(1 for t in content if t in vocabulary) / len(content) if content else 0.5
-        lexical = min(1.0, signals.best_bm25 / 12.0)
-        return float(min(1.0, 0.6 * dense_part + 0.25 * known + 0.15 * lexical))
+        """The probability, in [0, 1], that the knowledge base holds the answer to this question."""
+        return self.model.probability(self.evidence(signals))
 
     def _suggestions(self, signals: RetrievalSignals, exclude: SearchHit) -> tuple[str, ...]:
         questions = []
@@ -188,6 +223,15 @@ class QuestionAnswerer:
     def _refuse(self, reason: AbstainReason, question: str, confidence: float = 0.0) -> Answer:
         refusal = Refusal.of(reason)
         return Answer(refusal.message, round(confidence, 3), False, "unknown", "", (), (), reason.value)
+
+
+def gives_what_is_asked(question: str, answer: str) -> bool:
+    """False when the question asks for an amount of money or a duration and the answer has none."""
+    if _ASKS_MONEY.search(question) and not _GIVES_MONEY.search(answer):
+        return False
+    if _ASKS_DURATION.search(question) and not _GIVES_DURATION.search(answer):
+        return False
+    return True
 
 
 def _faq_answer(text: str) -> str:

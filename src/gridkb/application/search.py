@@ -110,7 +110,7 @@ class Searcher:
 
     @cached_property
     def _pinyin(self) -> PinyinResolver:
-        frequency = Counter(self.kb.bm25.document_frequencies())
+        frequency = Counter(self.kb.document_frequency)
         frequency.update({surface: 1000 for surface in self.kb.lexicon.by_surface})
         frequency.update({word: 500 for word in QUESTION_WORDS})
         return PinyinResolver(frequency.items())
@@ -121,9 +121,16 @@ class Searcher:
         return lru_cache(maxsize=4096)(self.kb.embedder.embed_query)
 
     def prepare(self, query: str) -> str:
-        """The query as the indexes see it: normalised, truncated, pinyin turned into Chinese words."""
+        """The query as the indexes see it: normalised, truncated, pinyin turned into Chinese words,
+        homophone typos corrected."""
         clean = normalize_query(query[:MAX_QUERY_CHARS])
-        return self._pinyin.convert(clean) if re.search(r"[A-Za-z]{4,}", clean) else clean
+        if re.search(r"[A-Za-z]{4,}", clean):
+            clean = self._pinyin.convert(clean)
+        return self._pinyin.correct(list(self.kb.lexicon.tokenizer.cut(clean)), self._is_known_word)
+
+    def _is_known_word(self, word: str) -> bool:
+        """Right as written: a word of the knowledge base or of jieba's general dictionary."""
+        return word in self.kb.document_frequency or bool(self.kb.lexicon.tokenizer.FREQ.get(word))
 
     @cached_property
     def _faq_rows(self) -> list[dict[str, str]]:

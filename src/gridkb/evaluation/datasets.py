@@ -50,6 +50,7 @@ class DomainQuestion(BaseModel):
 class UnanswerableQuestion(BaseModel):
     id: str
     question: str
+    split: Split
     kind: Literal["out_of_scope", "not_in_corpus", "account_specific", "injection", "gibberish", "empty"]
 
 
@@ -80,8 +81,9 @@ def load_domain(path: Path, split: str | None = None) -> list[DomainQuestion]:
     return [q for q in questions if split in (None, "all") or q.split == split]
 
 
-def load_unanswerable(path: Path) -> list[UnanswerableQuestion]:
-    return [UnanswerableQuestion.model_validate(r) for r in read_jsonl(path)]
+def load_unanswerable(path: Path, split: str | None = None) -> list[UnanswerableQuestion]:
+    questions = [UnanswerableQuestion.model_validate(r) for r in read_jsonl(path)]
+    return [q for q in questions if split in (None, "all") or q.split == split]
 
 
 def load_dialogues(path: Path) -> list[Dialogue]:

@@ -72,7 +72,7 @@ def run_domain(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
     split = options.split or DEFAULT_SPLIT["domain"]
     kb = KnowledgeBase(settings)
     questions = ds.sample(ds.load_domain(options.datasets_dir / "domain_qa.jsonl", split), options.limit)
-    unanswerable = ds.sample(ds.load_unanswerable(options.datasets_dir / "unanswerable.jsonl"), options.limit)
+    unanswerable = ds.sample(ds.load_unanswerable(options.datasets_dir / "unanswerable.jsonl", split), options.limit)
     systems = gridkb_systems(kb)
     if options.baseline:
         documents = [(src, load_document(Path(src), settings.max_file_bytes).original_text) for src in kb.manifest["documents"]]
@@ -84,7 +84,7 @@ def run_domain(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
         results.append(evaluate_domain(system, questions, gold, unanswerable))
     log(f"classifying {len(questions)} questions")
     classification = evaluate_classification(kb, questions)
-    notes = [f"{len(unanswerable)} unanswerable questions for abstention"]
+    notes = [f"{len(unanswerable)} unanswerable questions of the {split} split for abstention"]
     return EvalRun("domain", split, len(questions), results, _setup(kb), notes, classification)
 
 

@@ -111,6 +111,10 @@ class Lexicon:
         """The ``top_k`` most salient nouns of ``text`` by TF-IDF."""
         return list(self._keyword_extractor.extract_tags(text, topK=top_k, allowPOS=("n", "nz", "vn", "nt", "l")))
 
+    def nouns(self, text: str) -> list[str]:
+        """Nouns, names and time words of ``text`` (two characters or more), by jieba's tagger."""
+        return [w for w, flag in self._keyword_extractor.postokenizer.cut(text) if len(w) >= 2 and flag[:1] in ("n", "t")]
+
     def tokenize(self, text: str) -> list[str]:
         """Search tokens: jieba's search mode (words and their sub-words), lower-cased, no stopwords or punctuation."""
         tokens = []
