@@ -44,12 +44,13 @@ def evidence(
     document_frequency: Mapping[str, int],
     size: int,
 ) -> Evidence:
-    """``tokens``: the question's search tokens; ``nouns``: its nouns; ``size``: chunks in the index."""
+    """``tokens``: the question's search tokens; ``nouns``: its nouns; ``size``: chunks in the index.
+    A knowledge base without FAQ questions (best_faq_dense 0) counts its best passage instead."""
     content = [t for t in dict.fromkeys(tokens) if len(t) >= 2]
     idf_sum = sum(math.log(1 + size / (1 + document_frequency.get(t, 0))) for t in content)
     known = sum(1 for t in content if t in document_frequency) / len(content) if content else 0.5
     unfamiliar = min(2, sum(1 for n in dict.fromkeys(nouns) if n not in document_frequency))
-    return Evidence(best_dense, best_faq_dense, best_bm25 / idf_sum if idf_sum else 0.0, known, float(unfamiliar))
+    return Evidence(best_dense, best_faq_dense or best_dense, best_bm25 / idf_sum if idf_sum else 0.0, known, float(unfamiliar))
 
 
 @dataclass(frozen=True)

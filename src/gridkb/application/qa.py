@@ -98,16 +98,19 @@ class QuestionAnswerer:
         llm: Any = None,
         domain_gate: bool = True,
         abstain_below: float | None = None,
+        check_answer_type: bool = True,
     ) -> None:
         """``domain_gate``: refuse questions with nothing of the power-supply domain in them (off for
         knowledge bases of other text, such as the external evaluation sets). ``abstain_below``
-        overrides the answerability model's threshold (0 never abstains on weak evidence)."""
+        overrides the answerability model's threshold (0 never abstains on weak evidence);
+        ``check_answer_type``: abstain when a price or duration is asked and the answer has none."""
         self.kb = kb
         self.searcher = searcher or Searcher(kb)
         self.llm = llm
         self.domain_gate = domain_gate
         self.model = AnswerabilityModel.load(kb.settings.config_dir / "answerability.yaml")
         self.abstain_below = self.model.threshold if abstain_below is None else abstain_below
+        self.check_answer_type = check_answer_type
 
     @classmethod
     def from_settings(cls, kb: KnowledgeBase) -> "QuestionAnswerer":
@@ -175,7 +178,7 @@ class QuestionAnswerer:
         else:
             composed = compose_answer(signals.hits[:3], signals.tokens)
             text, reason, used = composed.text, "extractive", composed.used
-        if not gives_what_is_asked(question, text):
+        if self.check_answer_type and not gives_what_is_asked(question, text):
             return self._refuse(AbstainReason.UNKNOWN, question, confidence)
         if self.llm is not None:
             generated = self.llm.generate(question, signals.hits[:4])

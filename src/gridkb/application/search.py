@@ -5,6 +5,7 @@ and category filters, duplicate collapsing and highlighted snippets.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -37,9 +38,11 @@ class Retriever(str, Enum):
 
 
 # RRF weights and constant, tuned on the dev split (scripts/tune_search.py)
-FUSION_WEIGHTS = {Retriever.BM25: 1.0, Retriever.DENSE: 1.5, Retriever.FAQ_BM25: 1.0, Retriever.FAQ_DENSE: 1.0}
+# (on the domain dev split and the DRCD dev split together, scripts/tune_search.py)
+FUSION_WEIGHTS = {Retriever.BM25: 1.0, Retriever.DENSE: 1.0, Retriever.FAQ_BM25: 1.0, Retriever.FAQ_DENSE: 1.0}
 RRF_K = 5
-CATEGORY_BOOST = 0.5  # fused score × (1 + boost × confidence) for hits in the question's category
+CATEGORY_BOOST = 0.0  # fused score × (1 + boost × confidence) for hits in the question's category (tuned: off)
+LEXICAL_ALPHA, LEXICAL_FLOOR = 2.0, 0.3  # BM25 weight × lexical_boost(bm25_share), see lexical_boost
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,13 @@ def fuse(rankings: dict[Retriever, list[tuple[str, float]]], weights: dict[Retri
         for rank, (item, _) in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return scores
+
+
+def lexical_boost(share: float, alpha: float = LEXICAL_ALPHA, floor: float = LEXICAL_FLOOR) -> float:
+    """How much more BM25 counts for this question: 1 when its best passage covers at most ``floor``
+    of the question's words (by IDF), rising to 1 + ``alpha`` when it covers them all. Questions that
+    copy the wording of a passage are BM25's; colloquial ones stay with the dense retrievers."""
+    return 1.0 + alpha * min(1.0, max(0.0, (share - floor) / (1.0 - floor)))
 
 
 def boost_category(scores: dict[str, float], kb: KnowledgeBase, classification: Classification, boost: float) -> dict[str, float]:
@@ -197,7 +207,9 @@ class Searcher:
         signals.best_faq_dense = max((s for _, s in rankings[Retriever.FAQ_DENSE]), default=0.0)
         signals.best_bm25 = max((s for _, s in rankings[Retriever.BM25]), default=0.0)
         signals.classification = self.kb.classifier.classify(self._embed(clean), clean)
-        fused = boost_category(fuse(rankings, FUSION_WEIGHTS), self.kb, signals.classification, CATEGORY_BOOST)
+        weights = dict(FUSION_WEIGHTS)
+        weights[Retriever.BM25] *= lexical_boost(self.bm25_share(rankings, tokens))
+        fused = boost_category(fuse(rankings, weights), self.kb, signals.classification, CATEGORY_BOOST)
         signals.hits = self._collapse(rankings, fused, k, tokens)
         return signals
 
@@ -209,14 +221,35 @@ class Searcher:
         chunks = self.kb.chunks
         where = self._where(audience, category, today)
         vector = self._embed(clean)
+        visible = lambda chunk_id: chunk_id is not None and bool(mask[self._row_of_chunk[chunk_id]])  # noqa: E731
         faq_bm25 = self._faq_bm25.search(tokens, CANDIDATES, extra=expansion)
-        faq_dense = self.kb.faq_vectors.search(vector, CANDIDATES, where=where)
+        faq_dense = self._dense(self.kb.faq_vectors, vector, where, category, lambda i: visible(self._chunk_of_faq.get(i.rsplit(":", 1)[0])))
         return {
             Retriever.BM25: [(chunks[row].id, score) for row, score in self.kb.bm25.search(tokens, CANDIDATES, mask=mask, extra=expansion)],
-            Retriever.DENSE: self.kb.vectors.search(vector, CANDIDATES, where=where),
+            Retriever.DENSE: self._dense(self.kb.vectors, vector, where, category, visible),
             Retriever.FAQ_BM25: self._faq_ranking([(self._faq_rows[r]["faq_id"], s) for r, s in faq_bm25], mask),
             Retriever.FAQ_DENSE: self._faq_ranking([(i.rsplit(":", 1)[0], s) for i, s in faq_dense], mask),
         }
+
+    def bm25_share(self, rankings: dict[Retriever, list[tuple[str, float]]], tokens: list[str]) -> float:
+        """The best BM25 score over the most the question's words could score (their IDF sum): about
+        1 when one passage holds every word of the question."""
+        best = max((score for _, score in rankings[Retriever.BM25]), default=0.0)
+        frequency, size = self.kb.document_frequency, len(self.kb.chunks)
+        ceiling = sum(math.log(1 + (size - frequency.get(t, 0) + 0.5) / (frequency.get(t, 0) + 0.5)) for t in set(tokens))
+        return best / ceiling if ceiling else 0.0
+
+    @staticmethod
+    def _dense(index, vector: np.ndarray, where: dict[str, object], category: str | None, visible) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
+        """Dense candidates the caller may see. Chroma's metadata filter costs more than the search
+        itself on a small index, so the usual query over-fetches unfiltered and drops what the mask
+        hides; a category filter, or a filter that hides too much, goes to Chroma."""
+        if not category:
+            hits = index.search(vector, 2 * CANDIDATES)
+            kept = [(i, score) for i, score in hits if visible(i)]
+            if len(kept) >= CANDIDATES or len(hits) >= index.count():
+                return kept[:CANDIDATES]
+        return index.search(vector, CANDIDATES, where=where)
 
     def search(
         self, query: str, k: int = 10, category: str | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None

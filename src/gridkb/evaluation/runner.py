@@ -52,9 +52,9 @@ class EvalOptions:
 Log = Callable[[str], None]
 
 
-def gridkb_systems(kb: KnowledgeBase, domain_gate: bool = True) -> list[EvalSystem]:
+def gridkb_systems(kb: KnowledgeBase, domain: bool = True) -> list[EvalSystem]:
     """gridkb as served (hybrid search + QA), and its two raw retrievers for reference."""
-    return [HybridSystem(kb, domain_gate=domain_gate), Bm25System(kb), DenseSystem(kb)]
+    return [HybridSystem(kb, domain=domain), Bm25System(kb), DenseSystem(kb)]
 
 
 def _baseline(kb: KnowledgeBase, documents: list[tuple[str, str]], workdir: Path, log: Log) -> EvalSystem:
@@ -111,7 +111,10 @@ def run_external(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
     questions = ds.sample(questions, options.limit)
     file_of = {p.id: corpus / ds.passage_file_name(p.id) for p in passages}
     sources = {pid: source_name(path) for pid, path in file_of.items()}
-    systems = gridkb_systems(kb, domain_gate=False)  # the power-domain gate does not apply to Wikipedia text
+    # the power-domain gate and the answerability model (fitted on the power-supply knowledge base) do
+    # not apply to Wikipedia text, and these sets have no unanswerable questions: answers are judged
+    # without abstention, like the baseline's
+    systems = gridkb_systems(kb, domain=False)
     if options.baseline:
         documents = [(sources[p.id], p.text) for p in passages]
         systems.append(_baseline(kb, documents, workdir / "baseline", log))
@@ -119,7 +122,10 @@ def run_external(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
     for system in systems:
         log(f"evaluating {system.name} on {len(questions)} {dataset} questions")
         results.append(evaluate_external(system, questions, sources.__getitem__))
-    notes = [f"{len(passages)} passages ingested through the normal path ({report.chunks} chunks)"]
+    notes = [
+        f"{len(passages)} passages ingested through the normal path ({report.chunks} chunks)",
+        "answers without abstention: the answerability model is fitted on the power-supply knowledge base",
+    ]
     return EvalRun(dataset, split, len(questions), results, _setup(kb), notes)
 
 

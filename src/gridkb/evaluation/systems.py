@@ -95,9 +95,10 @@ class HybridSystem(_KbSystem):
 
     name = "gridkb"
 
-    def __init__(self, kb: KnowledgeBase, audience: str = "internal", domain_gate: bool = True) -> None:
+    def __init__(self, kb: KnowledgeBase, audience: str = "internal", domain: bool = True) -> None:
+        """``domain``: the power-supply knowledge base (domain gate and abstention on), or other text."""
         super().__init__(kb, audience)
-        self.domain_gate = domain_gate
+        self.domain = domain
 
     @cached_property
     def _answerer(self):  # type: ignore[no-untyped-def]
@@ -105,7 +106,9 @@ class HybridSystem(_KbSystem):
 
         # its own searcher: a shared one would hand the answer step the query vector that the retrieve
         # step just memoised, and the answer latency would not be measured cold
-        return QuestionAnswerer(self.kb, domain_gate=self.domain_gate)
+        if self.domain:
+            return QuestionAnswerer(self.kb)
+        return QuestionAnswerer(self.kb, domain_gate=False, abstain_below=0.0, check_answer_type=False)
 
     def answer(self, question: str) -> SystemAnswer:
         from gridkb.records import Audience
