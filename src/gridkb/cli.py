@@ -24,6 +24,10 @@ from gridkb.records import IngestReport
 app = typer.Typer(help="gridkb: knowledge base and customer-service bot for a power-grid utility.", no_args_is_help=True)
 kb_app = typer.Typer(help="Inspect a built knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+notices_app = typer.Typer(help="Temporary notices: planned outages, tariff changes.", no_args_is_help=True)
+app.add_typer(notices_app, name="notices")
+tickets_app = typer.Typer(help="Tickets (工单): queue, lifecycle, publication of answers.", no_args_is_help=True)
+app.add_typer(tickets_app, name="tickets")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -31,6 +35,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 KbOption = Annotated[Path | None, typer.Option("--kb", help="knowledge-base directory [env GRIDKB_KB_DIR, default kb/build]")]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON for machines")]
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="service database URL [env GRIDKB_DATABASE_URL, default SQLite beside the knowledge base]")
+]
+ActorOption = Annotated[str, typer.Option("--as", help="who is acting, for the ticket history [env USER]")]
+SinceOption = Annotated[str | None, typer.Option("--since", help="only since this date (YYYY-MM-DD, Beijing time)")]
 
 
 def clean_errors(func: F) -> F:
@@ -79,6 +88,8 @@ def ingest(
     from gridkb.ingest import ingest as run_ingest
 
     settings = make_settings(kb, embedding_backend=backend)
+    if settings.published_path.is_dir() and settings.published_path.resolve() not in {p.resolve() for p in paths}:
+        paths = [*paths, settings.published_path]  # answers published from tickets survive a rebuild
     columns = (TextColumn("{task.description:>6}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True, disable=json_output or not sys.stderr.isatty()) as bar:
         report = run_ingest(paths, settings, _RichProgress(bar))
@@ -288,3 +299,317 @@ def eval_command(
 
 if __name__ == "__main__":
     app()
+
+
+# --- the service desk: chat, notices, tickets, gaps, metrics
+
+
+def _desk(kb: Path | None, db: str | None):  # type: ignore[no-untyped-def]
+    from gridkb.tickets.desk import ServiceDesk
+
+    return ServiceDesk(make_settings(kb, database_url=db))
+
+
+def _actor(value: str) -> str:
+    import getpass
+
+    return value or getpass.getuser() or "cli"
+
+
+def _since(value: str | None):  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta, timezone
+
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=timezone(timedelta(hours=8)))
+    except ValueError:
+        raise typer.BadParameter("--since must be a date like 2026-11-24") from None
+
+
+def _when(value: str) -> Any:
+    from datetime import datetime, timedelta, timezone
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date and time like 2026-11-25T09:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone(timedelta(hours=8)))
+
+
+def _print_json(data: Any) -> None:
+    console.print_json(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@app.command()
+@clean_errors
+def chat(kb: KbOption = None, db: DbOption = None, channel: Annotated[str, typer.Option(help="channel recorded on the session")] = "terminal") -> None:
+    """Chat with the bot in the terminal (one session; /good, /bad [comment], /rate N give feedback; /quit ends)."""
+    desk = _desk(kb, db)
+    session_id = None
+    last_message = None
+    console.print("[dim]供电服务智能客服 · 输入问题，/quit 退出[/dim]")
+    while True:
+        try:
+            line = console.input("[bold]您：[/bold]").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if line in ("/quit", "/exit"):
+            break
+        if line.startswith(("/good", "/bad", "/rate")) and session_id and last_message:
+            command, _, rest = line.partition(" ")
+            helpful = {"/good": True, "/bad": False}.get(command)
+            rating = int(rest) if command == "/rate" and rest.isdigit() else None
+            _, ticket = desk.feedback(session_id, last_message, helpful, rating, rest if command == "/bad" else "")
+            console.print("[dim]感谢评价" + (f"，已创建工单 {ticket.number}" if ticket else "") + "[/dim]")
+            continue
+        if not line:
+            continue
+        reply = desk.chat(session_id, line, channel=channel)
+        session_id, last_message = reply.session_id, reply.message_id
+        console.print(f"[bold green]客服：[/bold green]{reply.answer}", highlight=False, markup=False)
+        for i, source in enumerate(reply.sources, start=1):
+            console.print(f"[dim]  [{i}] {source['title']} › {source['section']}[/dim]", highlight=False)
+        if reply.suggestions:
+            console.print("[dim]  猜你想问: " + " | ".join(reply.suggestions) + "[/dim]", highlight=False)
+        state = "已解答" if reply.resolved else "未解决"
+        ticket = f" · 工单 {reply.ticket_number}" if reply.ticket_number else ""
+        console.print(f"[dim]  {state} · 置信度 {reply.confidence:.2f} · {reply.intent.value}{ticket}[/dim]", highlight=False)
+
+
+@notices_app.command("add")
+@clean_errors
+def notices_add(
+    title: Annotated[str, typer.Option(help="e.g. 人民路线路检修计划停电")],
+    area: Annotated[list[str], typer.Option(help="an affected street, community or district (repeat the option)")],
+    starts: Annotated[str, typer.Option("--from", help="start, e.g. 2026-11-26T08:00 (Beijing time unless an offset is given)")],
+    ends: Annotated[str, typer.Option("--to", help="end, e.g. 2026-11-26T18:00")],
+    kind: Annotated[str, typer.Option(help="planned_outage | fault_outage | tariff | other")] = "planned_outage",
+    cause: Annotated[str, typer.Option(help="why")] = "",
+    restoration: Annotated[str, typer.Option(help="expected restoration, in words")] = "",
+    body: Annotated[str, typer.Option(help="anything else customers should know")] = "",
+    actor: ActorOption = "",
+    kb: KbOption = None,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Publish a temporary notice; it expires by itself at its end time."""
+    notice = _desk(kb, db).notices.publish(kind, title, area, _when(starts), _when(ends), cause, restoration, body, _actor(actor))
+    if json_output:
+        _print_json(notice.to_dict())
+    else:
+        console.print(f"notice {notice.id} published: {notice.title} ({', '.join(notice.areas)})")
+
+
+@notices_app.command("list")
+@clean_errors
+def notices_list(
+    include_all: Annotated[bool, typer.Option("--all", help="also expired and future notices")] = False,
+    kb: KbOption = None,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the active notices (or all of them)."""
+    board = _desk(kb, db).notices
+    notices = board.all() if include_all else board.active()
+    if json_output:
+        _print_json([n.to_dict() for n in notices])
+        return
+    table = Table(title="notices")
+    for column in ("id", "kind", "title", "areas", "from", "to", "state"):
+        table.add_column(column)
+    now = board.clock()
+    for n in notices:
+        state = "active" if n.active(now) else ("expired" if (n.expired_at or n.ends_at) < now else "scheduled")
+        table.add_row(n.id[:8], n.kind, n.title, "、".join(n.areas), str(n.starts_at)[:16], str(n.ends_at)[:16], state)
+    console.print(table)
+
+
+@notices_app.command("expire")
+@clean_errors
+def notices_expire(notice_id: Annotated[str, typer.Argument(help="notice id (or its first characters)")], kb: KbOption = None, db: DbOption = None) -> None:
+    """End a notice now (it stays on record)."""
+    board = _desk(kb, db).notices
+    matches = [n for n in board.all() if n.id.startswith(notice_id)]
+    if len(matches) != 1:
+        raise GridkbError(f"'{notice_id}' matches {len(matches)} notices")
+    notice = board.expire(matches[0].id)
+    console.print(f"notice {notice.id} expired at {notice.expired_at}")
+
+
+def _print_ticket(ticket: Any) -> None:
+    table = Table(title=f"工单 {ticket.number}", show_header=False)
+    for key in ("status", "origin", "priority", "queue", "category", "department", "assignee", "channel", "contact", "question",
+                "created_at", "first_response_due", "due_at", "first_responded_at", "resolved_at", "resolution", "publication"):
+        value = getattr(ticket, key)
+        table.add_row(key, str(getattr(value, "value", value) if value is not None else ""))
+    console.print(table)
+    for turn in ticket.transcript:
+        console.print(f"[dim]{turn['at'][:19]} {turn['role']}:[/dim] {turn['text']}", highlight=False, markup=False)
+    for event in ticket.events:
+        change = f" {event.from_status} → {event.to_status}" if event.from_status != event.to_status else ""
+        console.print(f"[dim]{event.at:%Y-%m-%d %H:%M} {event.actor} {event.action}{change} {event.detail or ''}[/dim]", highlight=False)
+
+
+@tickets_app.command("list")
+@clean_errors
+def tickets_list(
+    status: Annotated[list[str] | None, typer.Option(help="new, triaged, assigned, in_progress, resolved, closed, reopened")] = None,
+    department: Annotated[str | None, typer.Option(help="归口部门")] = None,
+    overdue: Annotated[bool, typer.Option(help="only tickets past their due time")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+    kb: KbOption = None,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """The ticket queue, newest first (contact details masked)."""
+    from gridkb.records import Role, TicketStatus
+
+    desk = _desk(kb, db)
+    try:
+        statuses = [TicketStatus(s) for s in status or ()]
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    tickets = [desk.tickets.view(t, Role.AGENT) for t in desk.tickets.queue(statuses, department, overdue=overdue, limit=limit)]
+    if json_output:
+        _print_json([t.to_dict() for t in tickets])
+        return
+    table = Table(title="tickets")
+    for column in ("number", "status", "priority", "queue", "department", "due", "question"):
+        table.add_column(column)
+    now = desk.clock()
+    for t in tickets:
+        due = f"[red]{t.due_at:%m-%d %H:%M}[/red]" if t.breached(now) else f"{t.due_at:%m-%d %H:%M}"
+        table.add_row(t.number, t.status.value, t.priority.value, t.queue.value, t.department, due, t.question[:40])
+    console.print(table)
+
+
+@tickets_app.command("show")
+@clean_errors
+def tickets_show(number: str, kb: KbOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """One ticket with its transcript and history."""
+    from gridkb.records import Role
+
+    desk = _desk(kb, db)
+    ticket = desk.tickets.view(desk.tickets.get(number), Role.ADMIN)
+    if json_output:
+        _print_json(ticket.to_dict())
+    else:
+        _print_ticket(ticket)
+
+
+@tickets_app.command("create")
+@clean_errors
+def tickets_create(
+    question: Annotated[str, typer.Option(help="the customer's question or request")],
+    category: Annotated[str, typer.Option(help="taxonomy code; routes the ticket")] = "unknown",
+    contact: Annotated[str, typer.Option(help="how to reach the customer")] = "",
+    actor: ActorOption = "",
+    kb: KbOption = None,
+    db: DbOption = None,
+) -> None:
+    """Open a ticket by hand."""
+    from gridkb.records import TicketOrigin
+
+    ticket = _desk(kb, db).tickets.open(TicketOrigin.AGENT, question, _actor(actor), category=category, contact=contact)
+    console.print(f"ticket {ticket.number} → {ticket.department}, due {ticket.due_at:%Y-%m-%d %H:%M}")
+
+
+@tickets_app.command("assign")
+@clean_errors
+def tickets_assign(number: str, assignee: str, note: str = "", actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
+    """Assign a ticket to an agent."""
+    ticket = _desk(kb, db).tickets.assign(number, assignee, _actor(actor), note)
+    console.print(f"ticket {ticket.number}: {ticket.status.value}, assignee {ticket.assignee}")
+
+
+@tickets_app.command("move")
+@clean_errors
+def tickets_move(
+    number: str,
+    status: Annotated[str, typer.Argument(help="triaged, in_progress, closed, reopened")],
+    note: str = "",
+    actor: ActorOption = "",
+    kb: KbOption = None,
+    db: DbOption = None,
+) -> None:
+    """Move a ticket along its lifecycle."""
+    from gridkb.records import TicketStatus
+
+    try:
+        target = TicketStatus(status)
+    except ValueError:
+        raise typer.BadParameter(f"unknown status '{status}'") from None
+    ticket = _desk(kb, db).tickets.transition(number, target, _actor(actor), note)
+    console.print(f"ticket {ticket.number}: {ticket.status.value}")
+
+
+@tickets_app.command("route")
+@clean_errors
+def tickets_route(number: str, department: str, note: str = "", actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
+    """Send a ticket to another department (manual override of the routing)."""
+    ticket = _desk(kb, db).tickets.route(number, department, _actor(actor), note)
+    console.print(f"ticket {ticket.number} → {ticket.department}")
+
+
+@tickets_app.command("resolve")
+@clean_errors
+def tickets_resolve(
+    number: str,
+    answer: Annotated[str, typer.Option(help="the answer given to the customer")],
+    publish: Annotated[bool, typer.Option(help="propose the answer for the knowledge base")] = False,
+    actor: ActorOption = "",
+    kb: KbOption = None,
+    db: DbOption = None,
+) -> None:
+    """Resolve a ticket with its answer."""
+    ticket = _desk(kb, db).tickets.resolve(number, answer, _actor(actor), publish)
+    console.print(f"ticket {ticket.number}: resolved" + (" (draft FAQ entry waits for approval)" if publish else ""))
+
+
+@tickets_app.command("approve")
+@clean_errors
+def tickets_approve(number: str, actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
+    """Approve a ticket's draft FAQ entry: it is published into the knowledge base."""
+    ticket, report = _desk(kb, db).publisher.approve(number, _actor(actor))
+    console.print(f"ticket {ticket.number}: published into generation {report.generation} ({report.embedded} new text embedded)")
+
+
+@tickets_app.command("reject")
+@clean_errors
+def tickets_reject(number: str, reason: Annotated[str, typer.Option(help="why")], actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
+    """Reject a ticket's draft FAQ entry."""
+    ticket = _desk(kb, db).publisher.reject(number, _actor(actor), reason)
+    console.print(f"ticket {ticket.number}: publication {ticket.publication.value}")
+
+
+@app.command()
+@clean_errors
+def gaps(since: SinceOption = None, kb: KbOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Knowledge gaps: clusters of unresolved and badly rated questions, biggest first."""
+    found = _desk(kb, db).gaps(_since(since))
+    if json_output:
+        _print_json([{**g.__dict__, "queue": g.queue.value} for g in found])
+        return
+    table = Table(title="knowledge gaps")
+    for column in ("count", "typical question", "category", "department", "queue", "last seen"):
+        table.add_column(column)
+    for g in found:
+        table.add_row(str(g.count), g.question, g.category, g.department, g.queue.value, f"{g.last_seen:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+@app.command()
+@clean_errors
+def metrics(since: SinceOption = None, kb: KbOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Service metrics: conversations, bot resolution, transfers, tickets, SLA, satisfaction, gaps."""
+    result = _desk(kb, db).metrics(_since(since)).to_json()
+    if json_output:
+        _print_json(result)
+        return
+    table = Table(title="service metrics", show_header=False)
+    for key, value in result.items():
+        if key in ("daily",):
+            continue
+        table.add_row(key.replace("_", " "), json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value))
+    console.print(table)

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     llm_model: str = "qwen2.5-7b-instruct"
     llm_api_key: str = Field("none", repr=False)
     llm_timeout: float = Field(10.0, gt=0)
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the service database; unset = SQLite beside the knowledge base (<kb_dir>-service.sqlite)"
+    )
+    published_dir: Path | None = Field(
+        None, description="where approved ticket answers are kept as FAQ files; unset = <kb_dir>-published"
+    )
     max_file_mb: float = Field(50.0, gt=0)
     chunk_min_chars: int = Field(60, ge=1)
     chunk_max_chars: int = Field(420, ge=50)
@@ -50,6 +56,16 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_url_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @property
+    def service_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.kb_dir.parent / (self.kb_dir.name + '-service.sqlite')}"
+
+    @property
+    def published_path(self) -> Path:
+        return self.published_dir or self.kb_dir.parent / (self.kb_dir.name + "-published")
 
     @property
     def max_file_bytes(self) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -340,3 +340,153 @@ class Conflict(_Record):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Conflict":
         return cls(data["subject"], tuple(Statement.from_dict(s) for s in data["statements"]), data["preferred"], data["reason"])
+
+
+# --- the service records: chat, tickets, feedback, notices (chat → tickets layers, stored by storage/service_db)
+
+
+class Role(str, Enum):
+    """Who is looking: decides what personal data is shown (see ``gridkb.privacy``)."""
+
+    CUSTOMER = "customer"  # the widget: its own conversation only
+    AGENT = "agent"  # service agents: tickets, search; contact details of tickets they handle
+    ADMIN = "admin"  # knowledge operators and supervisors
+    SYSTEM = "system"  # the bot and batch jobs
+
+
+class TicketStatus(str, Enum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class Priority(str, Enum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class TicketOrigin(str, Enum):
+    """Why the ticket exists."""
+
+    ABSTAINED = "abstained"  # the bot could not answer from the knowledge base
+    HANDOFF = "handoff"  # the customer asked for a human (转人工), or needs their own account looked at
+    COMPLAINT = "complaint"
+    URGENT = "urgent"  # danger to life or property (触电, 电线断落, 冒烟)
+    NEGATIVE_FEEDBACK = "negative_feedback"
+    AGENT = "agent"  # opened by an agent
+
+
+class Queue(str, Enum):
+    """Diagnosis: a knowledge gap goes to the knowledge operators, a service problem to the agents."""
+
+    KNOWLEDGE = "knowledge"
+    SERVICE = "service"
+    URGENT = "urgent"
+
+
+class Publication(str, Enum):
+    NONE = ""
+    DRAFT = "draft"  # resolved with "publish": waits for an admin
+    PUBLISHED = "published"  # approved and in the knowledge base
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class ChatMessage(_Record):
+    session_id: str
+    role: str  # "user" | "bot"
+    text: str
+    created_at: datetime
+    id: str = ""
+    intent: str = ""
+    question: str = ""  # user turns: the question as retrieval saw it (follow-ups rewritten)
+    reason: str = ""  # bot turns: "faq" / "extractive" / "notice" / "greeting"… or why it abstained
+    confidence: float = 0.0
+    resolved: bool | None = None
+    category: str = ""
+    department: str = ""
+    sources: tuple[dict[str, Any], ...] = ()
+    suggestions: tuple[str, ...] = ()
+    ticket_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Feedback(_Record):
+    session_id: str
+    message_id: str
+    created_at: datetime
+    helpful: bool | None = None
+    rating: int | None = None  # 1–5
+    comment: str = ""
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class TicketEvent(_Record):
+    """One line of a ticket's append-only history (留痕): who did what, when."""
+
+    at: datetime
+    actor: str
+    action: str  # created, triaged, assigned, transition, routed, resolved, approved, rejected, reopened, note…
+    from_status: str = ""
+    to_status: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ticket(_Record):
+    channel: str
+    origin: TicketOrigin
+    question: str
+    category: str
+    department: str
+    queue: Queue
+    priority: Priority
+    status: TicketStatus
+    created_at: datetime
+    first_response_due: datetime
+    due_at: datetime
+    number: str = ""  # GD20261124-000123, given by the store
+    transcript: tuple[dict[str, str], ...] = ()  # {"role", "text", "at"}
+    session_id: str | None = None
+    assignee: str = ""
+    contact: str = ""  # phone or name the customer left; masked for roles that need not see it
+    first_responded_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    resolution: str = ""
+    publish: bool = False
+    publication: Publication = Publication.NONE
+    events: tuple[TicketEvent, ...] = ()
+
+    def breached(self, now: datetime) -> bool:
+        """Past its due time without being resolved (or resolved late)."""
+        finished = self.resolved_at or self.closed_at
+        return (finished or now) > self.due_at
+
+
+@dataclass(frozen=True)
+class Notice(_Record):
+    """A temporary notice: a planned or fault outage in some areas, or a tariff change, for a time."""
+
+    kind: str  # planned_outage | fault_outage | tariff | other
+    title: str
+    areas: tuple[str, ...]  # street, district, community names as customers say them
+    starts_at: datetime
+    ends_at: datetime
+    cause: str = ""
+    restoration: str = ""  # expected restoration, in words ("预计 18:00 恢复送电")
+    body: str = ""
+    created_by: str = ""
+    created_at: datetime | None = None
+    expired_at: datetime | None = None  # expired early by an operator
+    id: str = ""
+
+    def active(self, now: datetime) -> bool:
+        return self.starts_at <= now <= self.ends_at and (self.expired_at is None or self.expired_at > now)

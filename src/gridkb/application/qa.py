@@ -44,6 +44,21 @@ _GIVES_DURATION = re.compile(
     r"[\d一二三四五六七八九十两半百]+\s*(?:个)?(?:工作日|天|日|小时|分钟|个月|月|年|周)|每\s*[\d一二三四五六七八九十两半]*\s*(?:个)?(?:月|天|日|年|季度?|周|小时|分钟)|"
     r"按(?:月|日|年|季)|当天|当日|即时|实时|立即|马上|随时"
 )
+# follow-ups: how they open, the question part of an earlier question, and terms that contrast
+_FOLLOW_UP_OPENERS = ("那", "还有", "另外", "如果", "要是", "换成", "假如")
+_QUESTION_TAIL = re.compile(
+    r"(需要|要|得|能|可以|可不可以|是否|会|该|应该|一般|大概)?(什么|啥|怎么|咋|怎样|如何|多少|多久|多长|哪|几|吗|呢|么|是不是|要不要|能不能|有没有|会不会|可不可以).*$"
+)
+CONTRASTS = (
+    ("低压居民", "低压非居民", "高压单电源", "高压双电源", "居民", "非居民", "企业", "公司", "工厂", "厂里", "商铺", "商业", "工业",
+     "小微企业", "单位", "个人", "高压", "低压", "自然人", "非自然人"),
+    ("城区", "城市", "市区", "农村", "乡村", "山区", "偏远地区", "特殊边远地区"),
+    ("单电源", "双电源"),
+    ("夏天", "夏季", "冬天", "冬季", "平时", "5–10 月", "其他月份"),
+    ("投诉", "举报", "意见建议", "建议"),
+    ("第一档", "第二档", "第三档", "一档", "二档", "三档"),
+    ("高峰", "平段", "低谷", "尖峰"),
+)
 _LIST_LINE = re.compile(r"^(?:[a-zA-Z][)）]|\d{1,2}[.．、)）]|[（(]\d{1,2}[）)]|[（(][一二三四五六七八九十]+[）)]|[-•·●])")
 
 
@@ -54,6 +69,7 @@ class Citation:
     snippet: str
     score: float
     source: str = ""
+    chunk_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,7 @@ class _Composed:
 
 
 def _citation(hit: SearchHit) -> Citation:
-    return Citation(hit.chunk.title_path[0], hit.chunk.section, hit.snippet, round(hit.score, 4), hit.chunk.source)
+    return Citation(hit.chunk.title_path[0], hit.chunk.section, hit.snippet, round(hit.score, 4), hit.chunk.source, hit.chunk.id)
 
 
 class QuestionAnswerer:
@@ -187,23 +203,31 @@ class QuestionAnswerer:
         return Answer(text, round(confidence, 3), True, category, department, tuple(_citation(h) for h in used), suggestions, reason)
 
     def contextualise(self, question: str, history: Sequence[str]) -> str:
-        """Rewrite an elliptical follow-up ("那企业呢？", "要多久？") with the topic of the earlier turns:
-        the entities of the last turn that named any are carried over unless the follow-up names its own."""
+        """Rewrite an elliptical follow-up with the conversation so far (``history``: the earlier
+        questions as they were rewritten, oldest first).
+
+        - "那企业呢？" after "居民新装要多久": the contrasting term is swapped ("企业新装要多久");
+        - otherwise the entities of the last turn that named any are carried over ("要多久？"
+          after "居民新装要什么资料" → "业扩报装要多久？").
+        """
         if not history:
             return question
-        current = self.kb.lexicon.linked_entities(self.searcher.prepare(question))
         prepared = self.searcher.prepare(question)
+        current = self.kb.lexicon.linked_entities(prepared)
         names_a_topic = bool(current) or any(term in prepared for term in self._domain_terms)
-        elliptical = question.startswith(("那", "还有", "另外", "如果", "要是")) or (len(question) <= 12 and not names_a_topic)
+        elliptical = prepared.startswith(_FOLLOW_UP_OPENERS) or (len(prepared) <= 12 and not names_a_topic)
         if not elliptical:
             return question
+        previous = history[-1]
+        if swapped := _swap_contrast(prepared, previous):
+            return swapped
         for earlier in reversed(history):
-            previous = self.kb.lexicon.linked_entities(self.searcher.prepare(earlier))
-            if previous:
-                carried = [self.kb.lexicon.by_id[e].name for e in previous if e not in current]
+            entities = self.kb.lexicon.linked_entities(self.searcher.prepare(earlier))
+            if entities:
+                carried = [self.kb.lexicon.by_id[e].name for e in entities if e not in current]
                 business = [n for n in carried if self.kb.lexicon.by_id[f"ent:{n}"].type == "business"] or carried[:1]
-                return "".join(business[:2]) + question.lstrip("那么还有另外")
-        return f"{history[-1]}，{question}"  # no named topic: the previous question is the context
+                return "".join(business[:2]) + prepared.lstrip("那么还有另外")
+        return f"{previous}，{question}"  # no named topic: the previous question is the context
 
     def evidence(self, signals: RetrievalSignals) -> Evidence:
         nouns = self.kb.lexicon.nouns(signals.query)
@@ -226,6 +250,23 @@ class QuestionAnswerer:
     def _refuse(self, reason: AbstainReason, question: str, confidence: float = 0.0) -> Answer:
         refusal = Refusal.of(reason)
         return Answer(refusal.message, round(confidence, 3), False, "unknown", "", (), (), reason.value)
+
+
+def _swap_contrast(follow_up: str, previous: str) -> str | None:
+    """"那企业呢？" after "居民新装要多久" → "企业新装要多久": the follow-up's term replaces the one of
+    the same contrast group in the previous question."""
+    focus = re.sub(r"^(那么|那|还有|另外|如果是|如果|要是|换成|假如是|假如)", "", follow_up)
+    focus = re.sub(r"(的话)?(的)?(呢|怎么样|咋样|又如何|如何)?[？?。!！]*$", "", focus).strip("，, ")
+    if not focus or _QUESTION_TAIL.search(focus) and not follow_up.rstrip("？?").endswith("呢"):
+        return None
+    for group in CONTRASTS:
+        new = next((term for term in group if term in focus), None)
+        if new is None:
+            continue
+        old = next((term for term in sorted(group, key=len, reverse=True) if term in previous and term not in focus), None)
+        if old is not None:
+            return previous.replace(old, focus, 1)
+    return None
 
 
 def gives_what_is_asked(question: str, answer: str) -> bool:

@@ -1,0 +1,133 @@
+"""The service desk: the closed loop of section 4.4 of the standard (receive → analyse → process)
+as one object over one knowledge base and one service database.
+
+- receive: every chat turn is stored; what the bot cannot resolve, requests for a human,
+  complaints, dangers and negative feedback open tickets (traceable records);
+- analyse: tickets are classified and routed to the responsible department, diagnosed into the
+  knowledge or service queue; failed questions are clustered into knowledge gaps;
+- process: agents assign, resolve, track and close tickets; resolved answers marked "publish" are
+  approved by an admin into the knowledge base, so the bot answers them next time.
+
+The CLI and the HTTP API are thin shells over this class.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+from gridkb.application.live import LiveKnowledgeBase
+from gridkb.chat.bot import BotReply, ChatBot, Escalation, InvalidMessage, TicketNote
+from gridkb.chat.notices import NoticeBoard
+from gridkb.config import Settings
+from gridkb.organisation.taxonomy import Taxonomy
+from gridkb.privacy import mask_personal_data
+from gridkb.records import Audience, Feedback, Ticket, TicketOrigin
+from gridkb.storage.protocols import ServiceStorage
+from gridkb.tickets.gaps import Gap, mine_gaps
+from gridkb.tickets.metrics import ServiceMetrics, compute_metrics
+from gridkb.tickets.publish import KnowledgePublisher
+from gridkb.tickets.service import TicketService
+from gridkb.tickets.sla import ServiceLevels
+
+MAX_COMMENT_CHARS = 1000
+POPULARITY_TTL = 300.0  # seconds between re-counting which FAQs the bot served
+POPULARITY_WINDOW = timedelta(days=30)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ServiceDesk:
+    def __init__(self, settings: Settings, store: ServiceStorage | None = None, clock: Callable[[], datetime] = _now) -> None:
+        if store is None:
+            from gridkb.storage.service_db import ServiceStore
+
+            store = ServiceStore(settings.service_database_url)
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.live = LiveKnowledgeBase(settings)
+        self.levels = ServiceLevels.load(settings.config_dir / "service_levels.yaml")
+        self.taxonomy = Taxonomy.load(settings.config_dir / "taxonomy.yaml")
+        self.tickets = TicketService(store, self.levels, self.taxonomy, clock)
+        self.notices = NoticeBoard(store, clock)
+        self.publisher = KnowledgePublisher(settings, self.tickets)
+        self.bot = ChatBot(lambda: self.live.current().answerer, store, self.notices, clock, popular=self.popular_questions)
+        self._popularity: tuple[float, Counter[str]] = (0.0, Counter())
+        self._popularity_lock = threading.Lock()
+
+    # --- receive
+
+    def chat(self, session_id: str | None, message: str, channel: str = "widget", audience: Audience = Audience.PUBLIC) -> BotReply:
+        return self.bot.reply(session_id, message, channel, audience, escalate=self._escalate)
+
+    def _escalate(self, escalation: Escalation) -> TicketNote:
+        ticket = self.tickets.open(
+            escalation.origin, escalation.question, actor="bot", channel=escalation.channel,
+            category=escalation.category if self.taxonomy.get(escalation.category) else "unknown",
+            department=escalation.department, transcript=escalation.transcript, session_id=escalation.session_id,
+            reason=escalation.reason,
+        )
+        return TicketNote(ticket.number, self.levels[escalation.origin].promise)
+
+    def feedback(
+        self, session_id: str, message_id: str, helpful: bool | None = None, rating: int | None = None, comment: str = ""
+    ) -> tuple[Feedback, Ticket | None]:
+        """Feedback on a bot reply; negative feedback opens a ticket for the knowledge operators."""
+        message = self.store.message(message_id)
+        if message is None or message.session_id != session_id or message.role != "bot":
+            raise InvalidMessage("找不到要评价的回复（会话或消息编号不对）")
+        if rating is not None and not 1 <= rating <= 5:
+            raise InvalidMessage("满意度评分须为 1–5")
+        if helpful is None and rating is None and not comment.strip():
+            raise InvalidMessage("请给出评价：是否有帮助、评分或意见")
+        comment = mask_personal_data(comment.strip()[:MAX_COMMENT_CHARS])
+        stored = self.store.add_feedback(Feedback(session_id, message_id, self.clock(), helpful, rating, comment))
+        negative = helpful is False or (rating is not None and rating <= 2)
+        ticket = None
+        if negative and not message.ticket_number:
+            transcript = tuple({"role": m.role, "text": m.text, "at": m.created_at.isoformat()} for m in self.store.messages(session_id))
+            category = message.category if self.taxonomy.get(message.category) else "unknown"
+            ticket = self.tickets.open(
+                TicketOrigin.NEGATIVE_FEEDBACK, message.question or message.text, actor="customer", channel="feedback",
+                category=category, transcript=transcript, session_id=session_id,
+                reason=f"差评：{comment}" if comment else "客户认为回答没有帮助",
+            )
+            self.store.set_message_ticket(message_id, ticket.number)
+        return stored, ticket
+
+    # --- analyse
+
+    def gaps(self, since: datetime | None = None) -> list[Gap]:
+        return mine_gaps(self.store, self.live.current().kb, since)
+
+    def metrics(self, since: datetime | None = None, with_gaps: bool = True) -> ServiceMetrics:
+        gaps = self.gaps(since) if with_gaps else []
+        return compute_metrics(self.store, self.clock(), since, gaps)
+
+    # --- recommendation fed by the chat logs
+
+    def popular_questions(self, category: str | None = None, k: int = 3) -> list[str]:
+        serving = self.live.current()
+        serving.recommender.popularity = self._served_faqs()
+        return [r.question for r in serving.recommender.popular_questions(category, k=k, audience=Audience.PUBLIC)]
+
+    def _served_faqs(self) -> Counter[str]:
+        """How often the bot answered with each chunk (re-counted every few minutes)."""
+        counted_at, counts = self._popularity
+        if time.monotonic() - counted_at < POPULARITY_TTL:
+            return counts
+        with self._popularity_lock:
+            counts = Counter(
+                s.get("chunk_id", "")
+                for m in self.store.messages_since(self.clock() - POPULARITY_WINDOW)
+                if m.role == "bot" and m.resolved
+                for s in m.sources[:1]
+            )
+            self._popularity = (time.monotonic(), counts)
+            return counts
