@@ -613,3 +613,18 @@ def metrics(since: SinceOption = None, kb: KbOption = None, db: DbOption = None,
             continue
         table.add_row(key.replace("_", " "), json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value))
     console.print(table)
+
+
+@app.command()
+@clean_errors
+def serve(
+    kb: KbOption = None,
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes (they share the database, nothing else)", min=1, max=32)] = 1,
+) -> None:
+    """Serve the chat widget, the agent console, the demo page and the HTTP API."""
+    from gridkb.api.server import serve as run_server
+
+    run_server(make_settings(kb, database_url=db), host, port, workers)

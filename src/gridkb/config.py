@@ -49,10 +49,17 @@ class Settings(BaseSettings):
         None, description="where approved ticket answers are kept as FAQ files; unset = <kb_dir>-published"
     )
     max_file_mb: float = Field(50.0, gt=0)
+    # the HTTP service
+    widget_key: str = Field("public-demo-widget", repr=False, description="the public key of the chat widget (chat, feedback, recommendations)")
+    admin_key: str | None = Field(None, repr=False, description="bootstrap admin key; unset = generated once into <kb_dir>-admin.key")
+    redis_url: str | None = Field(None, description="redis://host:port/db for rate-limit counters; unset = the service database")
+    cors_origins: list[str] = Field(default_factory=list, description="origins of the pages allowed to embed the widget (JSON list)")
+    widget_rate_per_minute: int = Field(30, ge=1, description="chat requests per minute per widget client")
+    max_request_kb: int = Field(64, ge=1, description="largest JSON request body")
     chunk_min_chars: int = Field(60, ge=1)
     chunk_max_chars: int = Field(420, ge=50)
 
-    @field_validator("chroma_url")
+    @field_validator("chroma_url", "redis_url", "admin_key")
     @classmethod
     def _empty_url_is_none(cls, value: str | None) -> str | None:
         return value or None
@@ -66,6 +73,14 @@ class Settings(BaseSettings):
     @property
     def published_path(self) -> Path:
         return self.published_dir or self.kb_dir.parent / (self.kb_dir.name + "-published")
+
+    @property
+    def admin_key_file(self) -> Path:
+        return self.kb_dir.parent / (self.kb_dir.name + "-admin.key")
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.kb_dir.parent / (self.kb_dir.name + "-uploads")
 
     @property
     def max_file_bytes(self) -> int:

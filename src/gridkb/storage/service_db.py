@@ -178,6 +178,21 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+class IngestJobRow(Base):
+    __tablename__ = "ingest_jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed
+    files: Mapped[list[Any]] = mapped_column(default=list)
+    stage: Mapped[str] = mapped_column(String(32), default="")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
 class RateCounterRow(Base):
     __tablename__ = "rate_counters"
     bucket: Mapped[str] = mapped_column(String(128), primary_key=True)  # client + window start
@@ -214,9 +229,40 @@ def migrate(url: str) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     try:
-        command.upgrade(config, "head")
+        with _migration_lock(url):
+            command.upgrade(config, "head")
     except OperationalError as error:
         raise DatabaseError(f"cannot reach the service database {safe_url(url)}: {error.orig}") from error
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """One migrating process at a time (several workers start together)."""
+    if url.startswith("sqlite"):
+        import fcntl
+
+        path = url.split("///", 1)[-1]
+        if not path or path == ":memory:":
+            yield
+            return
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{path}.migrate.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT pg_advisory_lock(7359881)")
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql("SELECT pg_advisory_unlock(7359881)")
+    finally:
+        engine.dispose()
 
 
 def safe_url(url: str) -> str:
@@ -439,6 +485,26 @@ class ServiceStore:
             for row in rows:
                 row.revoked_at = now
             return len(rows)
+
+    # --- document ingestion jobs (the upload of the console, polled by any worker)
+
+    def add_job(self, job_id: str, files: list[str], created_by: str, now: datetime) -> None:
+        with self._transaction() as db:
+            db.add(IngestJobRow(id=job_id, status="queued", files=files, created_by=created_by, created_at=now))
+
+    def update_job(self, job_id: str, **fields: Any) -> None:
+        with self._transaction() as db:
+            row = db.get(IngestJobRow, job_id)
+            if row is not None:
+                for name, value in fields.items():
+                    setattr(row, name, value)
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        with self._transaction() as db:
+            row = db.get(IngestJobRow, job_id)
+            if row is None:
+                return None
+            return {c: getattr(row, c) for c in IngestJobRow.__table__.columns.keys()}
 
     def hit_rate_counter(self, bucket: str, now: datetime, expires_at: datetime) -> int:
         """Count one request in ``bucket`` (atomic across workers); returns the count so far."""

@@ -1,0 +1,250 @@
+/*
+ * gridkb chat widget. Embed with one line in any page:
+ *   <script src="https://HOST/widget.js" data-key="WIDGET_KEY" async></script>
+ * It draws a floating button and a chat panel inside a shadow root, so the host page's CSS cannot
+ * reach it and its CSS cannot leak out. Every text from the server is rendered with textContent:
+ * HTML in knowledge or messages is shown, never executed.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__gridkbWidget) return;
+  window.__gridkbWidget = true;
+  var KEY = script.getAttribute("data-key") || "";
+  var TITLE = script.getAttribute("data-title") || "供电服务智能客服";
+  var API = new URL(script.src, location.href).origin;
+  var STORE = "gridkb-session:" + KEY;
+
+  var CSS = [
+    ":host{all:initial}",
+    "*{box-sizing:border-box;font-family:-apple-system,'PingFang SC','Microsoft YaHei',sans-serif}",
+    ".fab{position:fixed;right:24px;bottom:24px;z-index:2147483000;border:0;border-radius:28px;background:#0a6ebd;color:#fff;",
+    "padding:14px 20px;font-size:15px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}",
+    ".panel{position:fixed;right:24px;bottom:88px;z-index:2147483000;width:370px;max-width:calc(100vw - 32px);height:560px;",
+    "max-height:calc(100vh - 120px);background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.28);display:none;flex-direction:column;overflow:hidden}",
+    ".panel.open{display:flex}",
+    ".head{background:#0a6ebd;color:#fff;padding:12px 14px;font-size:15px;display:flex;justify-content:space-between;align-items:center}",
+    ".head button{background:none;border:0;color:#fff;font-size:18px;cursor:pointer}",
+    ".log{flex:1;overflow-y:auto;padding:12px;background:#f4f6f8}",
+    ".msg{margin:8px 0;display:flex;flex-direction:column}",
+    ".bubble{max-width:85%;padding:9px 12px;border-radius:10px;font-size:14px;line-height:1.55;white-space:pre-wrap;word-break:break-word}",
+    ".user{align-items:flex-end}.user .bubble{background:#0a6ebd;color:#fff}",
+    ".bot .bubble{background:#fff;color:#222;border:1px solid #e1e4e8}",
+    ".handoff .bubble{border-color:#f0a020;background:#fff8e8}",
+    ".ticket{margin-top:4px;font-size:12px;color:#b26a00}",
+    "details{margin-top:4px;font-size:12px;color:#555;max-width:85%}details p{margin:4px 0;white-space:pre-wrap}",
+    ".chips{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}",
+    ".chip{border:1px solid #0a6ebd;color:#0a6ebd;background:#fff;border-radius:14px;padding:3px 10px;font-size:12px;cursor:pointer}",
+    ".rate{margin-top:4px;display:flex;gap:6px}.rate button{border:1px solid #ccc;background:#fff;border-radius:6px;cursor:pointer;font-size:12px;padding:2px 8px}",
+    ".rate button[disabled]{opacity:.5;cursor:default}",
+    ".form{display:flex;border-top:1px solid #e1e4e8;padding:8px;gap:6px;background:#fff}",
+    ".form textarea{flex:1;resize:none;height:40px;border:1px solid #ccd;border-radius:8px;padding:8px;font-size:14px}",
+    ".form button{background:#0a6ebd;color:#fff;border:0;border-radius:8px;padding:0 14px;cursor:pointer}",
+    ".form button[disabled]{background:#9bb}",
+  ].join("");
+
+  var host = document.createElement("div");
+  host.setAttribute("data-gridkb-widget", "");
+  var root = host.attachShadow({ mode: "open" });
+  var style = document.createElement("style");
+  style.textContent = CSS;
+  root.appendChild(style);
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  var fab = el("button", "fab", "💬 " + "智能客服");
+  fab.setAttribute("aria-label", "打开智能客服");
+  var panel = el("div", "panel");
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-label", TITLE);
+  var head = el("div", "head");
+  head.appendChild(el("span", "", TITLE));
+  var close = el("button", "", "×");
+  close.setAttribute("aria-label", "关闭");
+  head.appendChild(close);
+  var log = el("div", "log");
+  log.setAttribute("aria-live", "polite");
+  var form = el("form", "form");
+  var input = el("textarea");
+  input.setAttribute("placeholder", "请输入您的问题，例如：电费怎么交");
+  input.setAttribute("maxlength", "1000");
+  input.setAttribute("aria-label", "问题");
+  var send = el("button", "", "发送");
+  send.setAttribute("type", "submit");
+  form.appendChild(input);
+  form.appendChild(send);
+  panel.appendChild(head);
+  panel.appendChild(log);
+  panel.appendChild(form);
+  root.appendChild(fab);
+  root.appendChild(panel);
+
+  var sessionId = null;
+  try { sessionId = sessionStorage.getItem(STORE); } catch (e) { /* storage may be blocked */ }
+  var busy = false;
+  var greeted = false;
+
+  function headers() {
+    return { "Content-Type": "application/json", Authorization: "Bearer " + KEY };
+  }
+
+  function scroll() { log.scrollTop = log.scrollHeight; }
+
+  function addUser(text) {
+    var row = el("div", "msg user");
+    row.appendChild(el("div", "bubble", text));
+    log.appendChild(row);
+    scroll();
+  }
+
+  function addBot() {
+    var row = el("div", "msg bot");
+    var bubble = el("div", "bubble", "…");
+    row.appendChild(bubble);
+    log.appendChild(row);
+    scroll();
+    return { row: row, bubble: bubble };
+  }
+
+  function finish(view, reply) {
+    view.bubble.textContent = reply.answer;
+    if (reply.ticket_id) {
+      view.row.classList.add("handoff");
+      view.row.appendChild(el("div", "ticket", "工单号：" + reply.ticket_id));
+    }
+    if (reply.sources && reply.sources.length) {
+      var details = el("details");
+      details.appendChild(el("summary", "", "来源（" + reply.sources.length + "）"));
+      reply.sources.forEach(function (s, i) {
+        var p = el("p", "", "[" + (i + 1) + "] " + s.title + (s.section ? " › " + s.section : "") + "\n" + s.snippet);
+        details.appendChild(p);
+      });
+      view.row.appendChild(details);
+    }
+    if (reply.suggestions && reply.suggestions.length) {
+      var chips = el("div", "chips");
+      reply.suggestions.forEach(function (q) {
+        var chip = el("button", "chip", q);
+        chip.type = "button";
+        chip.addEventListener("click", function () { ask(q); });
+        chips.appendChild(chip);
+      });
+      view.row.appendChild(chips);
+    }
+    if (reply.message_id) {
+      var rate = el("div", "rate");
+      var up = el("button", "", "👍 有帮助");
+      var down = el("button", "", "👎 没帮助");
+      [up, down].forEach(function (b, i) {
+        b.type = "button";
+        b.addEventListener("click", function () {
+          up.disabled = down.disabled = true;
+          feedback(reply, i === 0, rate);
+        });
+        rate.appendChild(b);
+      });
+      view.row.appendChild(rate);
+    }
+    scroll();
+  }
+
+  function feedback(reply, helpful, rate) {
+    fetch(API + "/api/feedback", {
+      method: "POST", headers: headers(),
+      body: JSON.stringify({ session_id: reply.session_id, message_id: reply.message_id, helpful: helpful }),
+    }).then(function (r) { return r.json(); }).then(function (data) {
+      var note = helpful ? "感谢您的评价！" : "感谢反馈，我们会改进。" + (data.ticket_id ? "（工单号：" + data.ticket_id + "）" : "");
+      rate.appendChild(el("span", "", note));
+    }).catch(function () { rate.appendChild(el("span", "", "评价提交失败")); });
+  }
+
+  function remember(id) {
+    sessionId = id;
+    try { sessionStorage.setItem(STORE, id); } catch (e) { /* ignore */ }
+  }
+
+  function fail(view, status) {
+    var text = status === 429 ? "您发送得太快了，请稍等片刻再试。" : "网络异常，请稍后重试，或拨打 95598 供电服务热线。";
+    finish(view, { answer: text });
+  }
+
+  function ask(text) {
+    text = (text || "").trim();
+    if (!text || busy) return;
+    busy = true;
+    send.disabled = true;
+    addUser(text);
+    var view = addBot();
+    var body = JSON.stringify({ session_id: sessionId, message: text.slice(0, 1000) });
+    fetch(API + "/api/chat/stream", { method: "POST", headers: headers(), body: body })
+      .then(function (response) {
+        if (response.status === 404 || response.status === 422) {
+          sessionId = null;  // the conversation expired: start a new one
+        }
+        if (!response.ok || !response.body) { fail(view, response.status); return; }
+        return readStream(response, view);
+      })
+      .catch(function () { fail(view, 0); })
+      .then(function () { busy = false; send.disabled = false; input.focus(); });
+  }
+
+  function readStream(response, view) {
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    var shown = "";
+    view.bubble.textContent = "";
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) return;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        var events = buffer.split("\n\n");
+        buffer = events.pop();
+        events.forEach(function (block) {
+          var name = "", data = "";
+          block.split("\n").forEach(function (line) {
+            if (line.indexOf("event: ") === 0) name = line.slice(7);
+            else if (line.indexOf("data: ") === 0) data += line.slice(6);
+          });
+          if (!data) return;
+          var payload = JSON.parse(data);
+          if (name === "delta") {
+            shown += payload.text;
+            view.bubble.textContent = shown;
+            scroll();
+          } else if (name === "done") {
+            remember(payload.session_id);
+            finish(view, payload);
+          }
+        });
+        return pump();
+      });
+    }
+    return pump();
+  }
+
+  function greet() {
+    if (greeted) return;
+    greeted = true;
+    var view = addBot();
+    finish(view, { answer: "您好！我是" + TITLE + "，可以为您解答交电费、办电、停电报修、电价等问题。" });
+  }
+
+  fab.addEventListener("click", function () {
+    panel.classList.toggle("open");
+    if (panel.classList.contains("open")) { greet(); input.focus(); }
+  });
+  close.addEventListener("click", function () { panel.classList.remove("open"); });
+  form.addEventListener("submit", function (event) { event.preventDefault(); var t = input.value; input.value = ""; ask(t); });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); form.requestSubmit(); }
+  });
+
+  function mount() { document.body.appendChild(host); }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+})();
