@@ -297,9 +297,6 @@ def eval_command(
         err_console.print(f"report written to {path}")
 
 
-if __name__ == "__main__":
-    app()
-
 
 # --- the service desk: chat, notices, tickets, gaps, metrics
 
@@ -628,3 +625,7 @@ def serve(
     from gridkb.api.server import serve as run_server
 
     run_server(make_settings(kb, database_url=db), host, port, workers)
+
+
+if __name__ == "__main__":
+    app()
