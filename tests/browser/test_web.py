@@ -1,0 +1,126 @@
+"""The widget, the demo page and the agent console in a real browser (Debian's Chromium driven by
+Playwright). Screenshots go to tests/browser/screenshots/ (git-ignored)."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import ADMIN_KEY
+
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+XSS_CHECK = "() => window.__xss === undefined"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt)")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, errors  # no script errors on the page
+
+
+def _open_widget(page, url):
+    page.goto(url + "/demo")
+    page.get_by_role("button", name="打开智能客服").click()
+    return page.locator("[data-gridkb-widget]")
+
+
+def _ask(page, widget, text, count):
+    """Send ``text`` and wait for the ``count``-th bot reply to finish (its rating buttons appear)."""
+    box = widget.get_by_label("问题")
+    box.fill(text)
+    box.press("Enter")
+    widget.locator(".msg.bot .rate").nth(count - 1).wait_for(timeout=60_000)
+    return widget.locator(".msg.bot").nth(count)  # reply 0 is the greeting
+
+
+def test_widget_answers_with_sources_suggestions_and_feedback(page, live_server):
+    widget = _open_widget(page, live_server.url)
+    assert page.locator("#host-button").evaluate("b => getComputedStyle(b).fontSize") == "30px"  # the host keeps its styles
+    fab_font = widget.locator(".fab").evaluate("b => getComputedStyle(b).fontSize")
+    assert fab_font == "15px"  # and the widget keeps its own
+    hello = _ask(page, widget, "你好", 1)
+    chips = hello.locator(".chip")
+    assert chips.count() >= 1
+    answer = _ask(page, widget, "城区抢修多久能到？", 2)
+    assert "45 分钟" in answer.locator(".bubble").inner_text()
+    answer.locator("summary").click()
+    assert answer.locator("details p").first.is_visible()
+    first_chip = chips.first.inner_text()
+    chips.first.click()
+    widget.locator(".msg.bot .rate").nth(2).wait_for(timeout=60_000)
+    assert widget.locator(".msg.user .bubble").last.inner_text() == first_chip
+    answer.get_by_role("button", name="👍 有帮助").click()
+    answer.get_by_text("感谢您的评价！").wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "widget-answer.png"))
+
+
+def test_handoff_shows_the_ticket_and_the_console_finds_it(page, live_server):
+    widget = _open_widget(page, live_server.url)
+    reply = _ask(page, widget, "转人工", 1)
+    ticket = re.search(r"GD\d{8}-\d{6}", reply.locator(".ticket").inner_text()).group(0)
+    page.screenshot(path=str(SCREENSHOTS / "widget-handoff.png"))
+    page.goto(live_server.url + "/console")
+    page.locator("#login-key").fill(ADMIN_KEY)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="工单").click()
+    row = page.locator(f"tr[data-number='{ticket}']")
+    row.wait_for()
+    row.click()
+    detail = page.locator("#ticket-detail")
+    detail.get_by_text("客户：转人工").wait_for()
+    assert ticket in detail.locator("h3").inner_text()
+    page.get_by_role("button", name="数据看板").click()
+    page.locator(".kpi").first.wait_for()
+    assert page.evaluate("() => typeof window.Chart") == "function"  # the charting library is served locally
+    page.get_by_role("button", name="知识图谱").click()
+    page.locator("#graph-entity").fill("业扩报装")
+    page.locator("#graph-form button").click()
+    page.locator("#graph-svg g.node").first.wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "console-graph.png"))
+
+
+def test_html_in_knowledge_and_in_messages_is_shown_never_executed(page, live_server):
+    widget = _open_widget(page, live_server.url)
+    reply = _ask(page, widget, "示例小区配电房改造什么时候开工？", 1)
+    reply.locator("summary").click()
+    shown = reply.inner_text()
+    assert "12 月 1 日" in shown and ("<img" in shown or "<script>" in shown)  # the payload is text on the screen
+    payload = "<img src=x onerror=\"window.__xss='chat'\"><script>window.__xss='chat2'</script>转人工"
+    handoff = _ask(page, widget, payload, 2)
+    assert widget.locator(".msg.user .bubble").last.inner_text() == payload
+    assert page.evaluate(XSS_CHECK)
+    ticket = re.search(r"GD\d{8}-\d{6}", handoff.inner_text()).group(0)
+    page.screenshot(path=str(SCREENSHOTS / "widget-xss.png"))
+
+    page.goto(live_server.url + "/console")
+    page.locator("#login-key").fill(ADMIN_KEY)
+    page.get_by_role("button", name="登录").click()
+    page.locator("#search-q").fill("配电房改造")
+    page.locator("#search-form button").click()
+    page.locator("#search-results li").first.wait_for()
+    assert "onerror" in page.locator("#search-results").inner_text()
+    page.get_by_role("button", name="工单").click()
+    page.locator(f"tr[data-number='{ticket}']").click()
+    page.locator("#ticket-detail .transcript").get_by_text("onerror", exact=False).first.wait_for()
+    assert page.evaluate(XSS_CHECK)
+    page.screenshot(path=str(SCREENSHOTS / "console-xss.png"))
