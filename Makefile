@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 KB_DIR ?= kb/build
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 CORE_STAMP := $(VENV)/.core-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
 TEST_STAMP := $(VENV)/.test-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
 
@@ -30,8 +32,9 @@ install-test: $(TEST_STAMP)
 kb: install
 	$(BIN)/gridkb ingest corpus --kb $(KB_DIR)
 
+# Builds the knowledge base when corpus/ or kb/ changed, then serves widget, console and API.
 serve: kb
-	$(BIN)/gridkb kb stats --kb $(KB_DIR)
+	$(BIN)/gridkb serve --kb $(KB_DIR) --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest

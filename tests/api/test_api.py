@@ -201,3 +201,13 @@ def test_widget_is_rate_limited_per_client(web_settings, tmp_path):
     with TestClient(second, headers={"Authorization": f"Bearer {WIDGET_KEY}"}) as widget:
         limited = widget.post("/api/chat", json={"message": "你好"})
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+
+
+def test_personal_data_is_masked_in_logs():
+    import logging
+
+    from gridkb.api.app import MaskingFilter
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s"', ("127.0.0.1", "GET", "/api/search?q=13812345678"), None)
+    assert MaskingFilter().filter(record)
+    assert "13812345678" not in record.getMessage() and "138****5678" in record.getMessage()

@@ -112,3 +112,14 @@ def test_cli_notices_tickets_metrics(desk, clock):
     assert json.loads(shown.output)["events"][0]["actor"] == "agent-1"
     result = runner.invoke(app, ["metrics", "--json", *common], env=env)
     assert result.exit_code == 0 and json.loads(result.output)["tickets"] == 1
+
+
+def test_cli_chat_in_the_terminal(desk):
+    settings = desk.settings
+    env = {"GRIDKB_CONFIG_DIR": str(settings.config_dir), "GRIDKB_PUBLISHED_DIR": str(settings.published_path)}
+    result = CliRunner().invoke(
+        app, ["chat", "--kb", str(settings.kb_dir), "--db", settings.database_url], input="城区抢修多久能到？\n那农村呢？\n/good\n转人工\n/quit\n", env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "45 分钟" in result.output and "90 分钟" in result.output and "感谢评价" in result.output
+    assert "工单 GD" in result.output
