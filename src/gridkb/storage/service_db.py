@@ -381,13 +381,17 @@ class ServiceStore:
         return self.ticket(number)  # type: ignore[return-value]
 
     def _next_number(self, db: Session, day: str) -> int:
+        statement = self._upsert(TicketCounterRow).values(day=day, last=1)
+        statement = statement.on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounterRow.last + 1})
+        return int(db.execute(statement.returning(TicketCounterRow.last)).scalar_one())
+
+    def _upsert(self, table: Any) -> Any:
+        """An INSERT that can turn into an UPDATE on conflict (both backends speak it)."""
         if self.engine.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        statement = insert(TicketCounterRow).values(day=day, last=1)
-        statement = statement.on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounterRow.last + 1})
-        return int(db.execute(statement.returning(TicketCounterRow.last)).scalar_one())
+        return insert(table)
 
     def ticket(self, number: str) -> Ticket | None:
         with self._transaction() as db:
@@ -508,12 +512,8 @@ class ServiceStore:
 
     def hit_rate_counter(self, bucket: str, now: datetime, expires_at: datetime) -> int:
         """Count one request in ``bucket`` (atomic across workers); returns the count so far."""
-        if self.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
         with self._transaction() as db:
-            statement = insert(RateCounterRow).values(bucket=bucket, count=1, expires_at=expires_at)
+            statement = self._upsert(RateCounterRow).values(bucket=bucket, count=1, expires_at=expires_at)
             statement = statement.on_conflict_do_update(index_elements=["bucket"], set_={"count": RateCounterRow.count + 1})
             count = int(db.execute(statement.returning(RateCounterRow.count)).scalar_one())
             if count == 1:  # a new window: forget the expired ones
