@@ -165,9 +165,7 @@ class ChatBot:
         detected = detect(message)
         answerer = self.answerer()
         question = answerer.contextualise(message, history) if detected.intent not in _SMALL_TALK else message
-        user = self.store.add_message(
-            ChatMessage(session_id, "user", message, self.clock(), intent=detected.intent.value, question=question)
-        )
+        user = ChatMessage(session_id, "user", message, self.clock(), intent=detected.intent.value, question=question)
         draft = self._draft(detected, message, history, answerer, audience, last_category)
         ticket = None
         if draft.escalate is not None and escalate is not None:
@@ -180,14 +178,13 @@ class ChatBot:
             )
             if ticket is not None:
                 draft.text = f"{draft.text}\n已为您创建工单 {ticket.number}，{ticket.promise}"
-        bot = self.store.add_message(
-            ChatMessage(
-                session_id, "bot", draft.text, self.clock(), intent=detected.intent.value, question=question,
-                reason=draft.reason, confidence=draft.confidence, resolved=draft.resolved, category=draft.category,
-                department=draft.department, sources=tuple(draft.sources), suggestions=tuple(draft.suggestions),
-                ticket_number=ticket.number if ticket else None,
-            )
+        bot = ChatMessage(
+            session_id, "bot", draft.text, self.clock(), intent=detected.intent.value, question=question,
+            reason=draft.reason, confidence=draft.confidence, resolved=draft.resolved, category=draft.category,
+            department=draft.department, sources=tuple(draft.sources), suggestions=tuple(draft.suggestions),
+            ticket_number=ticket.number if ticket else None,
         )
+        _, bot = self.store.add_messages([user, bot])  # one transaction, one disk flush per turn
         return BotReply(
             session_id, bot.id, draft.text, draft.confidence, draft.resolved, draft.category, draft.department,
             tuple(draft.sources), tuple(draft.suggestions), detected.intent, draft.reason, question,

@@ -308,16 +308,24 @@ class ServiceStore:
             return row.channel if row else None
 
     def add_message(self, message: ChatMessage) -> ChatMessage:
-        message_id = message.id or str(uuid.uuid4())
+        return self.add_messages([message])[0]
+
+    def add_messages(self, messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+        """Append messages to their session in one transaction (a turn: the question and the reply)."""
+        stored = []
         with self._transaction() as db:
-            seq = db.scalar(select(func.count()).select_from(MessageRow).where(MessageRow.session_id == message.session_id)) or 0
-            data = message.to_dict() | {"id": message_id, "seq": seq + 1}
-            data["sources"], data["suggestions"] = list(message.sources), list(message.suggestions)
-            db.add(MessageRow(**data))
-            session = db.get(SessionRow, message.session_id)
-            if session is not None:
-                session.last_active_at = message.created_at
-        return _replace(message, id=message_id)
+            for message in messages:
+                message_id = message.id or str(uuid.uuid4())
+                seq = db.scalar(select(func.count()).select_from(MessageRow).where(MessageRow.session_id == message.session_id)) or 0
+                data = message.to_dict() | {"id": message_id, "seq": seq + 1}
+                data["sources"], data["suggestions"] = list(message.sources), list(message.suggestions)
+                db.add(MessageRow(**data))
+                db.flush()
+                session = db.get(SessionRow, message.session_id)
+                if session is not None:
+                    session.last_active_at = message.created_at
+                stored.append(_replace(message, id=message_id))
+        return stored
 
     def messages(self, session_id: str) -> list[ChatMessage]:
         with self._transaction() as db:
