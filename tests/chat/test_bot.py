@@ -89,4 +89,7 @@ def test_bad_messages(desk):
         desk.chat(None, "电" * (MAX_MESSAGE_CHARS + 1))
     with pytest.raises(InvalidMessage, match="不存在"):
         desk.chat("no-such-session", "你好")
-    assert not desk.chat(None, "   ").resolved  # empty: a polite prompt, no crash
+    empty = desk.chat(None, "   ")
+    assert not empty.resolved  # empty: a polite prompt, no crash
+    _, ticket = desk.feedback(empty.session_id, empty.message_id, helpful=False)  # even a bad rating of that prompt is recorded
+    assert ticket is not None and ticket.question.startswith("（对回复的差评）")

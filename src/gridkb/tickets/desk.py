@@ -94,7 +94,7 @@ class ServiceDesk:
             transcript = tuple({"role": m.role, "text": m.text, "at": m.created_at.isoformat()} for m in self.store.messages(session_id))
             category = message.category if self.taxonomy.get(message.category) else "unknown"
             ticket = self.tickets.open(
-                TicketOrigin.NEGATIVE_FEEDBACK, message.question or message.text, actor="customer", channel="feedback",
+                TicketOrigin.NEGATIVE_FEEDBACK, message.question.strip() or f"（对回复的差评）{message.text}", actor="customer", channel="feedback",
                 category=category, transcript=transcript, session_id=session_id,
                 reason=f"差评：{comment}" if comment else "客户认为回答没有帮助",
             )
