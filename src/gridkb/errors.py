@@ -40,6 +40,10 @@ class FileTooLarge(SourceError):
     """The file exceeds the configured size limit."""
 
 
+class NotFound(GridkbError):
+    """The record asked for (ticket, session, message, notice) does not exist."""
+
+
 class KnowledgeBaseMissing(GridkbError):
     """No built knowledge base exists at the given directory."""
 

@@ -34,7 +34,7 @@ from gridkb.application.explore import neighbourhood
 from gridkb.chat.bot import InvalidMessage
 from gridkb.chat.notices import InvalidNotice
 from gridkb.config import Settings
-from gridkb.errors import GridkbError, KnowledgeBaseMissing
+from gridkb.errors import GridkbError, KnowledgeBaseMissing, NotFound
 from gridkb.privacy import mask_personal_data
 from gridkb.records import Audience, Priority, Role, Ticket, TicketOrigin, TicketStatus
 from gridkb.storage.counters import open_counters
@@ -109,7 +109,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     auth = Authenticator(settings, desk.store)
     limiter = RateLimiter(settings.widget_rate_per_minute, open_counters(settings.redis_url, desk.store))
     for name in ("uvicorn.access", "uvicorn.error", "gridkb"):
-        logging.getLogger(name).addFilter(MaskingFilter())
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+            logger.addFilter(MaskingFilter())
 
     app = FastAPIOffline(
         title="gridkb",
@@ -140,14 +142,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _errors(app: FastAPI) -> None:
     statuses: list[tuple[type[Exception], int]] = [
-        (KnowledgeBaseMissing, 503), (ConcurrentUpdate, 409), (InvalidTransition, 409), (InvalidNotice, 422),
+        (NotFound, 404), (KnowledgeBaseMissing, 503), (ConcurrentUpdate, 409), (InvalidTransition, 409), (InvalidNotice, 422),
         (InvalidMessage, 422), (TicketError, 422), (GridkbError, 400),
     ]
 
     async def handler(request: Request, error: Exception) -> JSONResponse:
         status = next(code for kind, code in statuses if isinstance(error, kind))
-        if isinstance(error, (TicketError, InvalidMessage)) and ("没有编号" in str(error) or "不存在" in str(error) or "找不到" in str(error)):
-            status = 404
         return JSONResponse({"detail": str(error)}, status_code=status)
 
     for kind, _ in statuses:

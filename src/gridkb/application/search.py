@@ -130,6 +130,10 @@ class Searcher:
         """Query vectors, memoised: popular questions are asked again and again."""
         return lru_cache(maxsize=4096)(self.kb.embedder.embed_query)
 
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's vector as retrieval computes it (memoised: a question just searched is free)."""
+        return self._embed(self.prepare(query))
+
     def prepare(self, query: str) -> str:
         """The query as the indexes see it: normalised, truncated, pinyin turned into Chinese words,
         homophone typos corrected."""

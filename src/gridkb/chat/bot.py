@@ -19,7 +19,7 @@ from gridkb.application.guards import AbstainReason
 from gridkb.application.qa import Answer, QuestionAnswerer
 from gridkb.chat.intents import Detected, Intent, detect
 from gridkb.chat.notices import NoticeBoard
-from gridkb.errors import GridkbError
+from gridkb.errors import GridkbError, NotFound
 from gridkb.records import Audience, ChatMessage, TicketOrigin
 from gridkb.storage.protocols import ServiceStorage
 
@@ -42,7 +42,11 @@ OUTAGE_ASK_AREA = "如果是您所在片区停电，请告诉我街道或小区�
 
 
 class InvalidMessage(GridkbError):
-    """A chat message that cannot be processed (too long, unknown session)."""
+    """A chat message or feedback that cannot be processed (too long, out of range)."""
+
+
+class UnknownConversation(InvalidMessage, NotFound):
+    """The session or message referred to does not exist."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,7 @@ class ChatBot:
         if session_id is None:
             session_id = self.start(channel)
         elif (stored_channel := self.store.session_channel(session_id)) is None:
-            raise InvalidMessage(f"会话 {session_id} 不存在或已过期，请开始新的会话")
+            raise UnknownConversation(f"会话 {session_id} 不存在或已过期，请开始新的会话")
         else:
             channel = stored_channel
         earlier = self.store.messages(session_id)

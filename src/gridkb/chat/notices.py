@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from gridkb.errors import GridkbError
+from gridkb.errors import GridkbError, NotFound
 from gridkb.privacy import mask_personal_data
 from gridkb.production.normalize import normalize_query
 from gridkb.records import Notice
@@ -24,6 +24,10 @@ MAX_AREAS = 50
 
 class InvalidNotice(GridkbError):
     """A notice that cannot be published as given."""
+
+
+class NoticeNotFound(InvalidNotice, NotFound):
+    pass
 
 
 def _now() -> datetime:
@@ -91,7 +95,7 @@ class NoticeBoard:
     def expire(self, notice_id: str) -> Notice:
         notice = self.store.expire_notice(notice_id, self.clock())
         if notice is None:
-            raise InvalidNotice(f"没有编号为 {notice_id} 的公告")
+            raise NoticeNotFound(f"没有编号为 {notice_id} 的公告")
         return notice
 
     def match(self, message: str, kinds: tuple[str, ...] = KINDS) -> list[NoticeMatch]:

@@ -298,10 +298,6 @@ class ServiceStore:
             db.add(SessionRow(id=session_id, channel=channel, created_at=now, last_active_at=now))
         return session_id
 
-    def session_exists(self, session_id: str) -> bool:
-        with self._transaction() as db:
-            return db.get(SessionRow, session_id) is not None
-
     def session_channel(self, session_id: str) -> str | None:
         with self._transaction() as db:
             row = db.get(SessionRow, session_id)
@@ -350,15 +346,6 @@ class ServiceStore:
                 query = query.where(MessageRow.created_at >= since)
             return [_message(r) for r in db.scalars(query)]
 
-    def session_channels(self, since: datetime | None) -> dict[str, str]:
-        with self._transaction() as db:
-            query = select(SessionRow.id, SessionRow.channel)
-            if since is not None:
-                query = query.where(SessionRow.last_active_at >= since)
-            return {i: c for i, c in db.execute(query)}
-
-    # --- feedback
-
     def add_feedback(self, feedback: Feedback) -> Feedback:
         feedback_id = feedback.id or str(uuid.uuid4())
         with self._transaction() as db:
@@ -371,7 +358,7 @@ class ServiceStore:
             if since is not None:
                 query = query.where(FeedbackRow.created_at >= since)
             return [
-                Feedback(r.session_id, r.message_id, utc(r.created_at), r.helpful, r.rating, r.comment, r.id)  # type: ignore[arg-type]
+                Feedback(r.session_id, r.message_id, r.created_at, r.helpful, r.rating, r.comment, r.id)
                 for r in db.scalars(query)
             ]
 
@@ -491,15 +478,6 @@ class ServiceStore:
             row = db.get(ApiKeyRow, key_hash)
             return (row.name, row.role) if row and row.revoked_at is None else None
 
-    def revoke_api_key(self, name: str, now: datetime) -> int:
-        with self._transaction() as db:
-            rows = db.scalars(select(ApiKeyRow).where(ApiKeyRow.name == name, ApiKeyRow.revoked_at.is_(None))).all()
-            for row in rows:
-                row.revoked_at = now
-            return len(rows)
-
-    # --- document ingestion jobs (the upload of the console, polled by any worker)
-
     def add_job(self, job_id: str, files: list[str], created_by: str, now: datetime) -> None:
         with self._transaction() as db:
             db.add(IngestJobRow(id=job_id, status="queued", files=files, created_by=created_by, created_at=now))
@@ -544,7 +522,7 @@ def _message(row: MessageRow) -> ChatMessage:
         session_id=row.session_id,
         role=row.role,
         text=row.text,
-        created_at=utc(row.created_at),  # type: ignore[arg-type]
+        created_at=row.created_at,
         id=row.id,
         intent=row.intent,
         question=row.question,
@@ -584,29 +562,29 @@ def _ticket(row: TicketRow, events: Sequence[TicketEventRow]) -> Ticket:
         queue=Queue(row.queue),
         priority=Priority(row.priority),
         status=TicketStatus(row.status),
-        created_at=utc(row.created_at),  # type: ignore[arg-type]
-        first_response_due=utc(row.first_response_due),  # type: ignore[arg-type]
-        due_at=utc(row.due_at),  # type: ignore[arg-type]
+        created_at=row.created_at,
+        first_response_due=row.first_response_due,
+        due_at=row.due_at,
         number=row.number,
         transcript=tuple(row.transcript or ()),
         session_id=row.session_id,
         assignee=row.assignee,
         contact=row.contact,
-        first_responded_at=utc(row.first_responded_at),
-        resolved_at=utc(row.resolved_at),
-        closed_at=utc(row.closed_at),
+        first_responded_at=row.first_responded_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
         resolution=row.resolution,
         publish=row.publish,
         publication=Publication(row.publication),
         events=tuple(
-            TicketEvent(utc(e.at), e.actor, e.action, e.from_status, e.to_status, dict(e.detail or {})) for e in events  # type: ignore[arg-type]
+            TicketEvent(e.at, e.actor, e.action, e.from_status, e.to_status, dict(e.detail or {})) for e in events
         ),
     )
 
 
 def _notice(row: NoticeRow) -> Notice:
     return Notice(
-        kind=row.kind, title=row.title, areas=tuple(row.areas or ()), starts_at=utc(row.starts_at),  # type: ignore[arg-type]
-        ends_at=utc(row.ends_at), cause=row.cause, restoration=row.restoration, body=row.body,  # type: ignore[arg-type]
-        created_by=row.created_by, created_at=utc(row.created_at), expired_at=utc(row.expired_at), id=row.id,
+        kind=row.kind, title=row.title, areas=tuple(row.areas or ()), starts_at=row.starts_at,
+        ends_at=row.ends_at, cause=row.cause, restoration=row.restoration, body=row.body,
+        created_by=row.created_by, created_at=row.created_at, expired_at=row.expired_at, id=row.id,
     )

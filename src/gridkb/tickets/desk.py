@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from gridkb.application.live import LiveKnowledgeBase
-from gridkb.chat.bot import BotReply, ChatBot, Escalation, InvalidMessage, TicketNote
+from gridkb.chat.bot import BotReply, ChatBot, Escalation, InvalidMessage, TicketNote, UnknownConversation
 from gridkb.chat.notices import NoticeBoard
 from gridkb.config import Settings
 from gridkb.organisation.taxonomy import Taxonomy
@@ -81,7 +81,7 @@ class ServiceDesk:
         """Feedback on a bot reply; negative feedback opens a ticket for the knowledge operators."""
         message = self.store.message(message_id)
         if message is None or message.session_id != session_id or message.role != "bot":
-            raise InvalidMessage("找不到要评价的回复（会话或消息编号不对）")
+            raise UnknownConversation("找不到要评价的回复（会话或消息编号不对）")
         if rating is not None and not 1 <= rating <= 5:
             raise InvalidMessage("满意度评分须为 1–5")
         if helpful is None and rating is None and not comment.strip():
@@ -104,7 +104,8 @@ class ServiceDesk:
     # --- analyse
 
     def gaps(self, since: datetime | None = None) -> list[Gap]:
-        return mine_gaps(self.store, self.live.current().kb, since)
+        serving = self.live.current()
+        return mine_gaps(self.store, serving.kb, since, embed=serving.answerer.searcher.query_vector)
 
     def metrics(self, since: datetime | None = None, with_gaps: bool = True) -> ServiceMetrics:
         gaps = self.gaps(since) if with_gaps else []

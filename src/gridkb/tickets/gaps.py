@@ -10,7 +10,7 @@ a danger, a power cut in progress, a customer's own account: it goes to the agen
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -71,13 +71,20 @@ def _negative(feedback: Feedback) -> bool:
     return feedback.helpful is False or (feedback.rating is not None and feedback.rating <= 2)
 
 
-def mine_gaps(store: ServiceStorage, kb: KnowledgeBase, since: datetime | None = None, distance: float = DISTANCE) -> list[Gap]:
-    """Clusters of failed questions, biggest first."""
+def mine_gaps(
+    store: ServiceStorage,
+    kb: KnowledgeBase,
+    since: datetime | None = None,
+    distance: float = DISTANCE,
+    embed: Callable[[str], np.ndarray] | None = None,
+) -> list[Gap]:
+    """Clusters of failed questions, biggest first. ``embed``: the query vector of a question (a
+    serving searcher's memo, so questions it just searched are not embedded again)."""
     failed = collect(store, since)
     if not failed:
         return []
     questions = [m.question or m.text for m, _ in failed]
-    vectors = kb.embedder.embed_queries(questions)
+    vectors = np.stack([embed(q) for q in questions]) if embed else kb.embedder.embed_queries(questions)
     labels = cluster(vectors, distance)
     gaps = []
     for label in set(labels):

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from gridkb.errors import GridkbError
+from gridkb.errors import GridkbError, NotFound
 from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.privacy import mask_personal_data
 from gridkb.records import Priority, Publication, Queue, Role, Ticket, TicketEvent, TicketOrigin, TicketStatus
@@ -45,6 +45,10 @@ class TicketError(GridkbError):
 
 
 class InvalidTransition(TicketError):
+    pass
+
+
+class TicketNotFound(TicketError, NotFound):
     pass
 
 
@@ -101,7 +105,7 @@ class TicketService:
     def get(self, number: str) -> Ticket:
         ticket = self.store.ticket(number)
         if ticket is None:
-            raise TicketError(f"没有编号为 {number} 的工单")
+            raise TicketNotFound(f"没有编号为 {number} 的工单")
         return ticket
 
     def queue(
