@@ -4,11 +4,13 @@ layers to it. The CLI and the API use this one object; it holds no global state.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from gridkb.config import Settings
@@ -19,12 +21,17 @@ from gridkb.organisation.organise import CLASSIFIER_FILE, ORGANISATION_FILE
 from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.production.lexicon import Lexicon
 from gridkb.production.normalize import normalize_query
+from gridkb.privacy import contains_personal_data
 from gridkb.records import Chunk, Classification, Conflict, DuplicateGroup
 from gridkb.storage.bm25_index import Bm25Index
 from gridkb.storage.chroma_index import ChromaVectorIndex, open_client
-from gridkb.storage.embedders import create_embedder
+from gridkb.storage.embedders import EmbeddingCache, QueryVectorCache, create_embedder
+from gridkb.storage.exact_index import ExactVectorIndex
 from gridkb.storage.graph_store import KnowledgeGraph
 from gridkb.storage.layout import KbLayout
+
+
+QUERY_VECTOR_CACHE = 4096
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,36 @@ class KnowledgeBase:
         clean = normalize_query(text)
         if not clean:
             return Classification("unknown", "", 0.0)
-        return self.classifier.classify(self.embedder.embed_query(clean), clean)
+        return self.classifier.classify(self.query_vector(clean), clean)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The query embedding of ``text``, memoised: popular questions are asked again and again, and
+        search, classification and the chat's ticket routing all need the same vector."""
+        return self._query_vectors(text)
+
+    @cached_property
+    def _query_vectors(self):  # type: ignore[no-untyped-def]
+        return lru_cache(maxsize=QUERY_VECTOR_CACHE)(self._embed_query_shared)
+
+    def _embed_query_shared(self, text: str) -> np.ndarray:
+        """Through the on-disk cache the host's workers share; texts with personal data skip it."""
+        if self._shared_query_cache is None or contains_personal_data(text):
+            return self.embedder.embed_query(text)
+        key = EmbeddingCache.key(self.embedder.name + "|query", text)
+        vector = self._shared_query_cache.get(key)
+        if vector is None:
+            vector = self.embedder.embed_query(text)
+            self._shared_query_cache.put(key, vector)
+        return vector
+
+    @cached_property
+    def _shared_query_cache(self) -> QueryVectorCache | None:
+        if not self.settings.shared_query_cache:
+            return None
+        try:
+            return QueryVectorCache(self.layout.embedding_cache)
+        except sqlite3.Error:  # a read-only knowledge-base directory: embed every time
+            return None
 
     @cached_property
     def embedder(self):  # type: ignore[no-untyped-def]
@@ -153,3 +189,18 @@ class KnowledgeBase:
     @cached_property
     def faq_vectors(self) -> ChromaVectorIndex:
         return ChromaVectorIndex(self._chroma_client, self.manifest["vector_store"]["faq"], self.settings.chroma_search_ef, create=False)
+
+    @cached_property
+    def exact_vectors(self) -> ExactVectorIndex | None:
+        """Chunk vectors in memory, rows in ``chunks`` order; None when the index is too large."""
+        return self._exact(self.vectors, [c.id for c in self.chunks])
+
+    @cached_property
+    def exact_faq_vectors(self) -> ExactVectorIndex | None:
+        """FAQ question vectors in memory; None when the index is too large."""
+        return self._exact(self.faq_vectors, None)
+
+    def _exact(self, index: ChromaVectorIndex, order: list[str] | None) -> ExactVectorIndex | None:
+        if index.count() > self.settings.exact_search_max_vectors:
+            return None
+        return ExactVectorIndex.load(index, order)

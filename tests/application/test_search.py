@@ -74,3 +74,38 @@ def test_bad_queries(searcher):
     assert searcher.search("", k=5) == [] and searcher.search("   ", k=5) == []
     assert len(searcher.search("电费" * 5000, k=3)) <= 3  # huge query is truncated, not an error
     assert searcher.search("<script>alert(1)</script>", k=3) is not None
+
+
+def test_exact_in_memory_search_agrees_with_chroma(built_kb, searcher):
+    settings, _, _ = built_kb
+    assert searcher.kb.exact_vectors is not None and searcher.kb.exact_vectors.count() == len(searcher.kb.chunks)
+    through_chroma = Searcher(KnowledgeBase(settings.model_copy(update={"exact_search_max_vectors": 0})))
+    assert through_chroma.kb.exact_vectors is None
+    for query in ("城区抢修多久能到", "电费怎么交", "分布式光伏并网"):
+        for audience in (Audience.PUBLIC, Audience.INTERNAL):
+            exact = [h.chunk.id for h in searcher.search(query, k=3, audience=audience)]
+            hnsw = [h.chunk.id for h in through_chroma.search(query, k=3, audience=audience)]
+            assert exact == hnsw, query
+
+
+def test_query_vectors_are_shared_between_workers_but_never_hold_personal_data(built_kb):
+    from gridkb.storage.embedders import QueryVectorCache
+
+    settings, _, _ = built_kb
+    worker = KnowledgeBase(settings)
+    cache = QueryVectorCache(worker.layout.embedding_cache)
+    before = cache.count()
+    vector = worker.query_vector("峰谷电价怎么申请开通")
+    worker.query_vector("我的手机号13812345678停电了")
+    assert cache.count() == before + 1  # the question with a phone number was embedded, not kept
+    other = KnowledgeBase(settings)  # another worker: the vector comes from the shared cache
+    other.__dict__["embedder"] = _NoModel(worker.embedder.name)  # any call to the model fails
+    assert other.query_vector("峰谷电价怎么申请开通") == pytest.approx(vector)
+
+
+class _NoModel:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def embed_query(self, text: str):
+        raise AssertionError(f"embedded {text!r} again")

@@ -62,3 +62,18 @@ def test_hashing_backend_for_benchmarks():
     vectors = embedder.embed_passages(["电费缴纳渠道", "电费缴纳的渠道", "光伏并网"])
     assert vectors.shape == (3, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_query_vector_cache_is_shared_and_bounded(tmp_path: Path):
+    from gridkb.storage.embedders import QueryVectorCache
+
+    first = QueryVectorCache(tmp_path / "cache.sqlite", capacity=5)
+    first.PRUNE_EVERY = 4
+    vector = np.arange(4, dtype=np.float32)
+    first.put("k0", vector)
+    second = QueryVectorCache(tmp_path / "cache.sqlite")  # another worker on the same host
+    assert np.array_equal(second.get("k0"), vector) and second.get("missing") is None
+    for n in range(1, 8):
+        first.put(f"k{n}", vector + n)
+    assert first.count() <= 5 + first.PRUNE_EVERY and first.get("k0") is None  # the oldest went first
+    assert np.array_equal(first.get("k7"), vector + 7)

@@ -82,3 +82,26 @@ def test_unreachable_database_is_a_clear_error():
 
     with pytest.raises(DatabaseError, match="cannot reach"):
         ServiceStore("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_a_connection_cut_while_idle_is_replaced_not_failed(postgres_url, monkeypatch):
+    """A database restart or a firewall's idle cut kills pooled connections; the next request must
+    get a fresh one (checked only after idling, so busy connections pay no round trip)."""
+    import sqlalchemy
+
+    from gridkb.storage import service_db
+
+    monkeypatch.setattr(service_db, "IDLE_PING_SECONDS", 0.0)
+    store = ServiceStore(postgres_url)
+    assert store.hit_rate_counter("idle:1", NOW, NOW + timedelta(minutes=1)) == 1
+    database = postgres_url.rsplit("/", 1)[-1]
+    admin = sqlalchemy.create_engine(postgres_url.rsplit("/", 1)[0] + "/test", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        killed = connection.execute(
+            sqlalchemy.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
+            {"d": database},
+        ).fetchall()
+    admin.dispose()
+    assert killed  # the pooled connection was there, and is gone now
+    assert store.hit_rate_counter("idle:1", NOW, NOW + timedelta(minutes=1)) == 2
+    store.close()

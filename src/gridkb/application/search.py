@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
 import orjson
@@ -125,10 +125,8 @@ class Searcher:
         frequency.update({word: 500 for word in QUESTION_WORDS})
         return PinyinResolver(frequency.items())
 
-    @cached_property
-    def _embed(self):  # type: ignore[no-untyped-def]
-        """Query vectors, memoised: popular questions are asked again and again."""
-        return lru_cache(maxsize=4096)(self.kb.embedder.embed_query)
+    def _embed(self, clean: str) -> np.ndarray:
+        return self.kb.query_vector(clean)
 
     def query_vector(self, query: str) -> np.ndarray:
         """The query's vector as retrieval computes it (memoised: a question just searched is free)."""
@@ -223,17 +221,40 @@ class Searcher:
         """Each retriever's ranking of visible chunk ids, best first (the input of fusion)."""
         mask = self._mask(audience, category, today)
         chunks = self.kb.chunks
-        where = self._where(audience, category, today)
         vector = self._embed(clean)
-        visible = lambda chunk_id: chunk_id is not None and bool(mask[self._row_of_chunk[chunk_id]])  # noqa: E731
         faq_bm25 = self._faq_bm25.search(tokens, CANDIDATES, extra=expansion)
-        faq_dense = self._dense(self.kb.faq_vectors, vector, where, category, lambda i: visible(self._chunk_of_faq.get(i.rsplit(":", 1)[0])))
         return {
             Retriever.BM25: [(chunks[row].id, score) for row, score in self.kb.bm25.search(tokens, CANDIDATES, mask=mask, extra=expansion)],
-            Retriever.DENSE: self._dense(self.kb.vectors, vector, where, category, visible),
+            Retriever.DENSE: self._dense_chunks(vector, mask, audience, category, today),
             Retriever.FAQ_BM25: self._faq_ranking([(self._faq_rows[r]["faq_id"], s) for r, s in faq_bm25], mask),
-            Retriever.FAQ_DENSE: self._faq_ranking([(i.rsplit(":", 1)[0], s) for i, s in faq_dense], mask),
+            Retriever.FAQ_DENSE: self._faq_ranking(self._dense_faqs(vector, mask, audience, category, today), mask),
         }
+
+    def _dense_chunks(self, vector: np.ndarray, mask: np.ndarray, audience: Audience, category: str | None, today: date) -> list[tuple[str, float]]:
+        exact = self.kb.exact_vectors
+        if exact is not None:  # rows are in chunk order: the filter mask applies as it is
+            return exact.search(vector, CANDIDATES, mask.astype(bool))
+        visible = lambda chunk_id: bool(mask[self._row_of_chunk[chunk_id]])  # noqa: E731
+        return self._dense(self.kb.vectors, vector, self._where(audience, category, today), category, visible)
+
+    def _dense_faqs(self, vector: np.ndarray, mask: np.ndarray, audience: Audience, category: str | None, today: date) -> list[tuple[str, float]]:
+        """(faq id, cosine) of the FAQ questions nearest the query whose FAQ chunk the caller may see."""
+        exact = self.kb.exact_faq_vectors
+        if exact is not None:
+            rows = self._chunk_row_of_faq_vector
+            faq_mask = (rows >= 0) & mask.astype(bool)[np.maximum(rows, 0)]
+            hits = exact.search(vector, CANDIDATES, faq_mask)
+        else:
+            visible = lambda i: (c := self._chunk_of_faq.get(i.rsplit(":", 1)[0])) is not None and bool(mask[self._row_of_chunk[c]])  # noqa: E731
+            hits = self._dense(self.kb.faq_vectors, vector, self._where(audience, category, today), category, visible)
+        return [(i.rsplit(":", 1)[0], score) for i, score in hits]
+
+    @cached_property
+    def _chunk_row_of_faq_vector(self) -> np.ndarray:
+        """For each in-memory FAQ-question vector, the row of its FAQ chunk (-1 when the FAQ has none)."""
+        ids = self.kb.exact_faq_vectors.ids if self.kb.exact_faq_vectors is not None else []
+        rows = [self._row_of_chunk.get(self._chunk_of_faq.get(i.rsplit(":", 1)[0], ""), -1) for i in ids]
+        return np.asarray(rows, dtype=np.int64)
 
     def bm25_share(self, rankings: dict[Retriever, list[tuple[str, float]]], tokens: list[str]) -> float:
         """The best BM25 score over the most the question's words could score (their IDF sum): about

@@ -105,6 +105,16 @@ class ChromaVectorIndex:
         result = self._collection.get(ids=list(ids), include=["embeddings"])
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(result["ids"], result["embeddings"])}
 
+    def all_vectors(self, batch: int = 5000) -> tuple[list[str], np.ndarray]:
+        """Every (id, vector) of the collection, read in pages."""
+        ids: list[str] = []
+        pages: list[np.ndarray] = []
+        for offset in range(0, self.count(), batch):
+            page = self._collection.get(include=["embeddings"], limit=batch, offset=offset)
+            ids.extend(page["ids"])
+            pages.append(np.asarray(page["embeddings"], dtype=np.float32))
+        return ids, (np.concatenate(pages) if pages else np.zeros((0, 0), dtype=np.float32))
+
     def count(self) -> int:
         if self._count is None:
             self._count = int(self._collection.count())

@@ -173,6 +173,49 @@ class EmbeddingCache:
         self._db.close()
 
 
+class QueryVectorCache:
+    """Query vectors by (model, sha256 of the question) in SQLite, shared by every worker on a host.
+
+    Customers ask the same few hundred questions again and again; a question one worker embedded is
+    free for the others and survives restarts. Bounded: past ``capacity`` rows the oldest go. Only
+    hashes and vectors are stored, and callers never pass texts holding personal data.
+    """
+
+    PRUNE_EVERY = 1000
+
+    def __init__(self, path: Path, capacity: int = 200_000) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=5)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # a cache: losing the last rows on power loss is harmless
+        self._db.execute("CREATE TABLE IF NOT EXISTS query_embedding (n INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, vector BLOB NOT NULL)")
+        self._lock = threading.Lock()
+        self.capacity = capacity
+        self._writes = 0
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            row = self._db.execute("SELECT vector FROM query_embedding WHERE key = ?", (key,)).fetchone()
+        return np.frombuffer(row[0], dtype=np.float32) if row else None
+
+    def put(self, key: str, vector: np.ndarray) -> None:
+        try:
+            with self._lock, self._db:
+                self._db.execute("INSERT OR IGNORE INTO query_embedding (key, vector) VALUES (?, ?)", (key, np.asarray(vector, dtype=np.float32).tobytes()))
+                self._writes += 1
+                if self._writes % self.PRUNE_EVERY == 0:
+                    self._db.execute("DELETE FROM query_embedding WHERE n <= (SELECT MAX(n) FROM query_embedding) - ?", (self.capacity,))
+        except sqlite3.OperationalError:  # busy under a burst of writers: the vector is only a cache entry
+            pass
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM query_embedding").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class CachedEmbedder:
     """An embedder whose passage vectors come from the cache when the same text was embedded before."""
 
