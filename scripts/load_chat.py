@@ -7,6 +7,13 @@ new conversation every few turns. Prints throughput, p50/p95/p99 latency and the
     .venv/bin/gridkb serve --kb kb/build --workers 2 &           # or any running server
     .venv/bin/python scripts/load_chat.py --url http://127.0.0.1:8000 --customers 32 --seconds 30
 
+Questions repeat, as they do on the hotline, so after the first minutes most query vectors come from
+the workers' shared cache. ``--unique`` makes every question new (a serial number is appended), so
+each request pays the full query embedding: the figure for a cold cache.
+
+Several workers writing one SQLite file wait on its write lock (tail latency); a multi-worker
+deployment sets ``GRIDKB_DATABASE_URL`` to PostgreSQL.
+
 The widget key is rate-limited per client; run the server with a high GRIDKB_WIDGET_RATE_PER_MINUTE
 (or pass an agent key with --key) so the test measures the service, not the limiter.
 """
@@ -37,13 +44,15 @@ def conversations() -> list[list[str]]:
 
 
 async def customer(client: httpx.AsyncClient, key: str, stop_at: float, rng: random.Random, plan: list[list[str]],
-                   latencies: list[float], statuses: Counter[int]) -> None:
+                   latencies: list[float], statuses: Counter[int], unique: bool = False) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     while time.monotonic() < stop_at:
         session = None
         for message in rng.choice(plan):
             if time.monotonic() >= stop_at:
                 return
+            if unique:
+                message = f"{message} {rng.randrange(10**9)}号"
             started = time.perf_counter()
             try:
                 response = await client.post("/api/chat", json={"session_id": session, "message": message}, headers=headers)
@@ -56,7 +65,7 @@ async def customer(client: httpx.AsyncClient, key: str, stop_at: float, rng: ran
             latencies.append((time.perf_counter() - started) * 1000)
 
 
-async def run(url: str, key: str, customers: int, seconds: float, seed: int) -> None:
+async def run(url: str, key: str, customers: int, seconds: float, seed: int, unique: bool = False) -> None:
     plan = conversations()
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
@@ -66,7 +75,7 @@ async def run(url: str, key: str, customers: int, seconds: float, seed: int) -> 
         warm.raise_for_status()
         started = time.monotonic()
         stop_at = started + seconds
-        await asyncio.gather(*(customer(client, key, stop_at, random.Random(seed + i), plan, latencies, statuses) for i in range(customers)))
+        await asyncio.gather(*(customer(client, key, stop_at, random.Random(seed + i), plan, latencies, statuses, unique) for i in range(customers)))
         elapsed = time.monotonic() - started
     if not latencies:
         print("no request completed", dict(statuses))
@@ -87,8 +96,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--unique", action="store_true", help="every question new: no query vector from the cache")
     args = parser.parse_args()
-    asyncio.run(run(args.url, args.key, args.customers, args.seconds, args.seed))
+    asyncio.run(run(args.url, args.key, args.customers, args.seconds, args.seed, args.unique))
 
 
 if __name__ == "__main__":

@@ -118,6 +118,10 @@ class KnowledgeBase:
         search, classification and the chat's ticket routing all need the same vector."""
         return self._query_vectors(text)
 
+    def forget_query_vectors(self) -> None:
+        """Empty the in-process memo (evaluation times every question cold)."""
+        self._query_vectors.cache_clear()
+
     @cached_property
     def _query_vectors(self):  # type: ignore[no-untyped-def]
         return lru_cache(maxsize=QUERY_VECTOR_CACHE)(self._embed_query_shared)

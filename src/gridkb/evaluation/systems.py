@@ -104,8 +104,6 @@ class HybridSystem(_KbSystem):
     def _answerer(self):  # type: ignore[no-untyped-def]
         from gridkb.application.qa import QuestionAnswerer
 
-        # its own searcher: a shared one would hand the answer step the query vector that the retrieve
-        # step just memoised, and the answer latency would not be measured cold
         if self.domain:
             return QuestionAnswerer(self.kb)
         return QuestionAnswerer(self.kb, domain_gate=False, abstain_below=0.0, check_answer_type=False)
@@ -113,6 +111,7 @@ class HybridSystem(_KbSystem):
     def answer(self, question: str) -> SystemAnswer:
         from gridkb.records import Audience
 
+        self.kb.forget_query_vectors()  # the retrieve step just memoised this question's vector: time it cold
         result = self._answerer.answer(question, audience=Audience(self.audience))
         return SystemAnswer(result.answer, result.resolved, result.category)
 
@@ -125,5 +124,6 @@ class HybridSystem(_KbSystem):
     def retrieve(self, question: str, k: int) -> list[Passage]:
         from gridkb.records import Audience
 
+        self.kb.forget_query_vectors()
         hits = self._searcher.search(question, k, audience=Audience(self.audience))
         return [Passage(h.chunk.source, h.chunk.section, h.chunk.text, h.score, h.also_in) for h in hits]

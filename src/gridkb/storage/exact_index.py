@@ -1,10 +1,11 @@
 """Exact dense search in memory, over the vectors of a read-only Chroma collection.
 
-At the sizes of a provincial knowledge base (up to a few hundred thousand chunks) one matrix product
+At the sizes of a provincial knowledge base (up to about a hundred thousand chunks) one matrix product
 is cheaper than an HNSW query through Chroma's bindings (2–3 ms per call measured here, most of it
 overhead), finds the true top-k (HNSW at Chroma's default ``ef`` finds ~60 % of it), and takes a row
 mask for audience, validity and category filters for free. Chroma stays the store of record; larger
-indexes keep searching through it (``Settings.exact_search_max_vectors``).
+indexes keep searching through it (``Settings.exact_search_max_vectors``, 150,000 by default: a scan
+of 100,000 384-d vectors takes 8 ms p50 here, 300,000 take 26 ms).
 """
 
 from __future__ import annotations
