@@ -28,6 +28,8 @@ notices_app = typer.Typer(help="Temporary notices: planned outages, tariff chang
 app.add_typer(notices_app, name="notices")
 tickets_app = typer.Typer(help="Tickets (工单): queue, lifecycle, publication of answers.", no_args_is_help=True)
 app.add_typer(tickets_app, name="tickets")
+keys_app = typer.Typer(help="Agent and admin keys of the HTTP API.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -610,6 +612,51 @@ def metrics(since: SinceOption = None, kb: KbOption = None, db: DbOption = None,
             continue
         table.add_row(key.replace("_", " "), json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value))
     console.print(table)
+
+
+@keys_app.command("create")
+@clean_errors
+def keys_create(
+    name: Annotated[str, typer.Argument(help="who holds the key, e.g. agent-7")],
+    role: Annotated[str, typer.Option(help="agent or admin")] = "agent",
+    kb: KbOption = None,
+    db: DbOption = None,
+) -> None:
+    """Create a key; it is printed once and stored only as a hash."""
+    from gridkb.api.auth import create_api_key
+    from gridkb.records import Role
+
+    if role not in ("agent", "admin"):
+        raise GridkbError("role must be agent or admin")
+    desk = _desk(kb, db)
+    key, key_id = create_api_key(desk.store, name, Role(role), desk.clock())
+    console.print(f"key {key_id} for {name} ({role}): {key}")
+
+
+@keys_app.command("list")
+@clean_errors
+def keys_list(kb: KbOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Every agent and admin key with its state (never the key itself)."""
+    keys = _desk(kb, db).store.api_keys()
+    if json_output:
+        _print_json(keys)
+        return
+    table = Table(title="API keys")
+    for column in ("id", "name", "role", "created", "revoked"):
+        table.add_column(column)
+    for k in keys:
+        table.add_row(k["id"], k["name"], k["role"], str(k["created_at"])[:16], str(k["revoked_at"] or "")[:16])
+    console.print(table)
+
+
+@keys_app.command("revoke")
+@clean_errors
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id from 'gridkb keys list'")], kb: KbOption = None, db: DbOption = None) -> None:
+    """Revoke a key: every worker refuses it from the next request on."""
+    desk = _desk(kb, db)
+    if not desk.store.revoke_api_key(key_id, desk.clock()):
+        raise GridkbError(f"no live key with id '{key_id}'")
+    console.print(f"key {key_id} revoked")
 
 
 @app.command()

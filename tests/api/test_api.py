@@ -69,6 +69,8 @@ def test_feedback(live_server):
         ("get", "/api/graph?entity=电费", None),
         ("get", "/api/kb/report", None),
         ("post", "/api/keys", {"name": "x"}),
+        ("get", "/api/keys", None),
+        ("delete", "/api/keys/0123456789ab", None),
         ("get", "/api/documents/abc", None),
     ],
 )
@@ -86,6 +88,26 @@ def test_agents_cannot_do_admin_things(live_server, agent_key):
         assert agent.get("/api/whoami").json() == {"name": "agent-7", "role": "agent"}
         assert agent.post("/api/keys", json={"name": "mallory", "role": "admin"}).status_code == 403
         assert agent.post("/api/documents", files={"files": ("a.md", b"# a\n\ntext")}).status_code == 403
+
+
+def test_admins_list_and_revoke_keys_at_once(live_server, agent_key):
+    with live_server.client(ADMIN_KEY) as admin:
+        created = admin.post("/api/keys", json={"name": "temp-agent", "role": "agent"}).json()
+        assert len(created["id"]) == 12 and created["key"].startswith("agt_")
+        listed = {k["id"]: k for k in admin.get("/api/keys").json()}
+        assert listed[created["id"]]["name"] == "temp-agent" and listed[created["id"]]["revoked_at"] is None
+        assert all("key" not in k for k in listed.values())  # only hashes are stored, only ids are shown
+        with live_server.client(created["key"]) as temp:
+            assert temp.get("/api/whoami").status_code == 200
+            assert temp.delete(f"/api/keys/{created['id']}").status_code == 403  # agents cannot revoke
+            assert admin.delete(f"/api/keys/{created['id']}").status_code == 204
+            assert temp.get("/api/whoami").status_code == 401  # refused on the very next request
+        assert {k["id"]: k for k in admin.get("/api/keys").json()}[created["id"]]["revoked_at"] is not None
+        assert admin.delete(f"/api/keys/{created['id']}").status_code == 404  # already revoked
+        assert admin.delete("/api/keys/0123456789ab").status_code == 404
+        assert admin.delete("/api/keys/not-an-id").status_code == 422
+    with live_server.client(agent_key) as agent:  # other keys are untouched
+        assert agent.get("/api/whoami").json()["name"] == "agent-7"
 
 
 def test_limits_give_clear_4xx(live_server):

@@ -124,3 +124,31 @@ def test_html_in_knowledge_and_in_messages_is_shown_never_executed(page, live_se
     page.locator("#ticket-detail .transcript").get_by_text("onerror", exact=False).first.wait_for()
     assert page.evaluate(XSS_CHECK)
     page.screenshot(path=str(SCREENSHOTS / "console-xss.png"))
+
+
+def test_admin_creates_and_revokes_an_agent_key_in_the_console(page, browser, live_server):
+    page.goto(live_server.url + "/console")
+    page.locator("#login-key").fill(ADMIN_KEY)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="密钥").click()
+    page.locator("#key-name").fill("agent-browser")
+    page.get_by_role("button", name="创建密钥").click()
+    created = page.locator("#key-created")
+    created.get_by_text("agt_").wait_for()
+    agent_key = created.inner_text().rsplit("：", 1)[1].strip()
+    page.screenshot(path=str(SCREENSHOTS / "console-keys.png"))
+
+    agent = browser.new_context(locale="zh-CN").new_page()  # the new agent logs in: no key tab for agents
+    agent.goto(live_server.url + "/console")
+    agent.locator("#login-key").fill(agent_key)
+    agent.get_by_role("button", name="登录").click()
+    agent.locator("#who").get_by_text("agent-browser").wait_for()
+    assert agent.locator("#keys-tab").is_hidden()
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    row = page.locator("#key-table tr", has_text="agent-browser")
+    row.get_by_role("button", name="吊销").click()
+    row.get_by_text("已吊销").wait_for()
+    agent.get_by_role("button", name="工单").click()  # the agent's next request is refused: back to the login
+    agent.locator("#login").wait_for(state="visible")
+    agent.context.close()

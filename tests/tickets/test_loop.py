@@ -114,6 +114,26 @@ def test_cli_notices_tickets_metrics(desk, clock):
     assert result.exit_code == 0 and json.loads(result.output)["tickets"] == 1
 
 
+def test_cli_keys_create_list_revoke(desk):
+    from gridkb.api.auth import hash_key
+
+    settings = desk.settings
+    common = ["--kb", str(settings.kb_dir), "--db", settings.database_url]
+    env = {"GRIDKB_CONFIG_DIR": str(settings.config_dir), "GRIDKB_PUBLISHED_DIR": str(settings.published_path)}
+    runner = CliRunner()
+    created = runner.invoke(app, ["keys", "create", "agent-9", *common], env=env)
+    assert created.exit_code == 0, created.output
+    key_id, key = created.output.split()[1], created.output.split()[-1]
+    assert key.startswith("agt_") and desk.store.api_key(hash_key(key)) == ("agent-9", "agent")
+    listed = json.loads(runner.invoke(app, ["keys", "list", "--json", *common], env=env).output)
+    assert [k["id"] for k in listed] == [key_id] and key not in json.dumps(listed)
+    assert runner.invoke(app, ["keys", "revoke", key_id, *common], env=env).exit_code == 0
+    assert desk.store.api_key(hash_key(key)) is None  # refused from now on
+    again = runner.invoke(app, ["keys", "revoke", key_id, *common], env=env)
+    assert again.exit_code == 2 and "no live key" in again.output
+    assert runner.invoke(app, ["keys", "create", "x", "--role", "widget", *common], env=env).exit_code == 2
+
+
 def test_cli_chat_in_the_terminal(desk):
     settings = desk.settings
     env = {"GRIDKB_CONFIG_DIR": str(settings.config_dir), "GRIDKB_PUBLISHED_DIR": str(settings.published_path)}

@@ -369,8 +369,19 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
     @app.post("/api/keys", response_model=schemas.KeyOut, status_code=201, tags=["service"])
     def create_key(body: schemas.KeyRequest, who: Admin) -> dict[str, Any]:
         """A key for an agent or another admin; shown once, stored only as a hash."""
-        key = auth.create_key(body.name, Role(body.role), desk.clock())
-        return {"name": body.name, "role": body.role, "key": key}
+        key, key_id = auth.create_key(body.name, Role(body.role), desk.clock())
+        return {"id": key_id, "name": body.name, "role": body.role, "key": key}
+
+    @app.get("/api/keys", response_model=list[schemas.KeyInfo], tags=["service"])
+    def list_keys(who: Admin) -> list[dict[str, Any]]:
+        """Agent and admin keys with their state; the keys themselves are never stored."""
+        return desk.store.api_keys()
+
+    @app.delete("/api/keys/{key_id}", status_code=204, tags=["service"])
+    def revoke_key(key_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{12}$")], who: Admin) -> None:
+        """Revoke a key at once, on every worker (a lost laptop, a colleague who left)."""
+        if not desk.store.revoke_api_key(key_id, desk.clock()):
+            raise HTTPException(404, "没有这个有效的密钥")
 
     @app.get("/api/whoami", tags=["service"])
     def whoami(who: Anyone) -> dict[str, str]:

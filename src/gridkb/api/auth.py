@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from gridkb.config import Settings
 from gridkb.records import Role
 from gridkb.storage.counters import Counters
-from gridkb.storage.service_db import ServiceStore
+from gridkb.storage.service_db import KEY_ID_LENGTH, ServiceStore
 
 WINDOW = timedelta(minutes=1)
 
@@ -83,12 +83,19 @@ class Authenticator:
         name, role = found
         return Caller(name, Role(role))
 
-    def create_key(self, name: str, role: Role, now: datetime) -> str:
-        if role not in (Role.AGENT, Role.ADMIN):
-            raise ValueError("keys are for agents and admins; the widget has its own")
-        key = ("agt_" if role is Role.AGENT else "adm_") + secrets.token_urlsafe(24)
-        self.store.add_api_key(hash_key(key), name, role.value, now)
-        return key
+    def create_key(self, name: str, role: Role, now: datetime) -> tuple[str, str]:
+        return create_api_key(self.store, name, role, now)
+
+
+def create_api_key(store: ServiceStore, name: str, role: Role, now: datetime) -> tuple[str, str]:
+    """(key, key id) of a new agent or admin key: the key is shown once and stored only as a hash;
+    the id (a prefix of the hash) names it in lists and revocations."""
+    if role not in (Role.AGENT, Role.ADMIN):
+        raise ValueError("keys are for agents and admins; the widget has its own")
+    key = ("agt_" if role is Role.AGENT else "adm_") + secrets.token_urlsafe(24)
+    digest = hash_key(key)
+    store.add_api_key(digest, name, role.value, now)
+    return key, digest[:KEY_ID_LENGTH]
 
 
 class RateLimiter:

@@ -166,9 +166,18 @@ class KeyRequest(Strict):
 
 
 class KeyOut(BaseModel):
+    id: str
     name: str
     role: str
     key: str
+
+
+class KeyInfo(BaseModel):
+    id: str
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 class JobOut(BaseModel):

@@ -170,6 +170,9 @@ class NoticeRow(Base):
     expired_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+KEY_ID_LENGTH = 12  # hex characters of a key's hash that name it in lists and revocations
+
+
 class ApiKeyRow(Base):
     __tablename__ = "api_keys"
     key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -499,6 +502,26 @@ class ServiceStore:
     def add_api_key(self, key_hash: str, name: str, role: str, now: datetime) -> None:
         with self._transaction() as db:
             db.add(ApiKeyRow(key_hash=key_hash, name=name, role=role, created_at=now))
+
+    def api_keys(self) -> list[dict[str, Any]]:
+        """Every key ever created (never the key itself): id (a prefix of its hash), name, role, dates."""
+        with self._transaction() as db:
+            rows = db.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)).all()
+            return [
+                {"id": r.key_hash[:KEY_ID_LENGTH], "name": r.name, "role": r.role, "created_at": r.created_at, "revoked_at": r.revoked_at}
+                for r in rows
+            ]
+
+    def revoke_api_key(self, key_id: str, now: datetime) -> bool:
+        """Revoke the key whose hash starts with ``key_id``; False when there is no such live key."""
+        if len(key_id) != KEY_ID_LENGTH:
+            return False
+        with self._transaction() as db:
+            row = db.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash.startswith(key_id, autoescape=True))).first()
+            if row is None or row.revoked_at is not None:
+                return False
+            row.revoked_at = now
+            return True
 
     def api_key(self, key_hash: str) -> tuple[str, str] | None:
         """(name, role) of a live key."""

@@ -57,6 +57,7 @@
       $("login").hidden = true;
       $("tabs").hidden = false;
       $("who").textContent = who.name + "（" + (who.role === "admin" ? "管理员" : "坐席") + "）";
+      $("keys-tab").hidden = who.role !== "admin";
       show("search");
     });
   }
@@ -70,7 +71,7 @@
   function show(name) {
     document.querySelectorAll("nav button[data-tab]").forEach(function (b) { b.classList.toggle("active", b.dataset.tab === name); });
     document.querySelectorAll(".tab").forEach(function (t) { t.hidden = t.id !== "tab-" + name; });
-    ({ tickets: loadTickets, gaps: loadGaps, dashboard: loadDashboard, notices: loadNotices, documents: loadReport }[name] || function () {})();
+    ({ tickets: loadTickets, gaps: loadGaps, dashboard: loadDashboard, notices: loadNotices, documents: loadReport, keys: loadKeys }[name] || function () {})();
   }
 
   // --- search
@@ -318,6 +319,30 @@
     }).catch(function (e) { box.appendChild(el("p", { class: "error", text: e.message })); });
   }
 
+  // --- keys (admins): shown once when created, revoked for every worker at once
+
+  function loadKeys() {
+    var body = clear($("key-table").querySelector("tbody"));
+    api("/api/keys").then(function (keys) {
+      keys.forEach(function (k) {
+        var revoke = k.revoked_at ? document.createTextNode("") : el("button", { type: "button", class: "secondary", text: "吊销", onclick: function () {
+          if (confirm("吊销 " + k.name + " 的密钥？")) api("/api/keys/" + k.id, { method: "DELETE" }).then(loadKeys).catch(function (e) { $("key-error").textContent = e.message; });
+        } });
+        body.appendChild(el("tr", { "data-key": k.id }, [el("td", { text: k.id }), el("td", { text: k.name }), el("td", { text: k.role === "admin" ? "管理员" : "坐席" }),
+          el("td", { text: when(k.created_at) }), el("td", { text: k.revoked_at ? "已吊销 " + when(k.revoked_at) : "有效" }), el("td", {}, [revoke])]));
+      });
+    }).catch(function (e) { $("key-error").textContent = e.message; });
+  }
+  function addKey(event) {
+    event.preventDefault();
+    $("key-error").textContent = "";
+    api("/api/keys", { method: "POST", json: { name: $("key-name").value, role: $("key-role").value } }).then(function (k) {
+      $("key-created").textContent = "新密钥（只显示这一次，请交给 " + k.name + "）：" + k.key;
+      $("key-form").reset();
+      loadKeys();
+    }).catch(function (e) { $("key-error").textContent = e.message; });
+  }
+
   // --- wiring
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -335,6 +360,7 @@
     $("graph-form").addEventListener("submit", loadGraph);
     $("notice-form").addEventListener("submit", addNotice);
     $("upload-form").addEventListener("submit", upload);
+    $("key-form").addEventListener("submit", addKey);
     if (key) login(key).then(loadCategories).catch(logout); else logout();
   });
 })();
