@@ -70,7 +70,11 @@ def test_widget_answers_with_sources_suggestions_and_feedback(page, live_server)
     widget.locator(".msg.bot .rate").nth(2).wait_for(timeout=60_000)
     assert widget.locator(".msg.user .bubble").last.inner_text() == first_chip
     answer.get_by_role("button", name="👍 有帮助").click()
-    answer.get_by_text("感谢您的评价！").wait_for()
+    thanks = answer.get_by_text("感谢您的评价！")
+    thanks.wait_for()
+    # inherited styles (the host page colours every element dark red) stop at the widget's panel
+    assert thanks.evaluate("n => getComputedStyle(n).color") == "rgb(85, 85, 85)"
+    assert answer.locator(".bubble").evaluate("n => getComputedStyle(n).color") == "rgb(34, 34, 34)"
     page.screenshot(path=str(SCREENSHOTS / "widget-answer.png"))
 
 
