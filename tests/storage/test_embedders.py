@@ -77,3 +77,21 @@ def test_query_vector_cache_is_shared_and_bounded(tmp_path: Path):
         first.put(f"k{n}", vector + n)
     assert first.count() <= 5 + first.PRUNE_EVERY and first.get("k0") is None  # the oldest went first
     assert np.array_equal(first.get("k7"), vector + 7)
+
+
+def test_query_vector_cache_never_makes_a_request_wait_for_a_writer(tmp_path: Path):
+    import sqlite3
+    import time
+
+    from gridkb.storage.embedders import QueryVectorCache
+
+    cache = QueryVectorCache(tmp_path / "cache.sqlite")
+    cache.put("old", np.ones(4, dtype=np.float32))
+    ingest = sqlite3.connect(tmp_path / "cache.sqlite")
+    ingest.execute("BEGIN IMMEDIATE")  # an ingest batch holds the write lock
+    started = time.monotonic()
+    cache.put("new", np.zeros(4, dtype=np.float32))  # skipped, not queued behind the writer
+    assert time.monotonic() - started < 2.0
+    assert np.array_equal(cache.get("old"), np.ones(4, dtype=np.float32))  # reads go on under WAL
+    ingest.rollback()
+    assert cache.get("new") is None

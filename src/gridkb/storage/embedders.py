@@ -185,7 +185,9 @@ class QueryVectorCache:
 
     def __init__(self, path: Path, capacity: int = 200_000) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=5)
+        # a request never waits long for a writer (an ingest batch, another worker): it skips the cache
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=0.1)
+        self._db.execute("PRAGMA busy_timeout=100")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # a cache: losing the last rows on power loss is harmless
         self._db.execute("CREATE TABLE IF NOT EXISTS query_embedding (n INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, vector BLOB NOT NULL)")
@@ -194,8 +196,11 @@ class QueryVectorCache:
         self._writes = 0
 
     def get(self, key: str) -> np.ndarray | None:
-        with self._lock:
-            row = self._db.execute("SELECT vector FROM query_embedding WHERE key = ?", (key,)).fetchone()
+        try:
+            with self._lock:
+                row = self._db.execute("SELECT vector FROM query_embedding WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:  # busy: embedding again is slower, never wrong
+            return None
         return np.frombuffer(row[0], dtype=np.float32) if row else None
 
     def put(self, key: str, vector: np.ndarray) -> None:
