@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded Chroma")
     chroma_search_ef: int = Field(200, ge=10, description="HNSW ef at query time; Chroma's default finds ~60 % of the true top-10")
     exact_search_max_vectors: int = Field(
-        150_000, ge=0, description="indexes up to this size are searched exactly in memory (complete; 8 ms at 100k vectors on 2 cores); larger ones through Chroma's HNSW"
+        150_000, ge=0, description="indexes up to this size are searched exactly in memory (complete; 14 ms at 100k vectors on one thread); larger ones through Chroma's HNSW"
     )
     handler_threads: int = Field(4, ge=1, le=200, description="threads per worker for request handlers (they are CPU-bound: few is faster)")
     shared_query_cache: bool = Field(True, description="keep query vectors in the knowledge base's embedding cache, shared by all workers on the host")
