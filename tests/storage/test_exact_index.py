@@ -54,3 +54,8 @@ def test_mask_hides_rows_and_never_pads(collection):
 def test_mismatched_ids_are_refused():
     with pytest.raises(ValueError):
         ExactVectorIndex(["a", "b"], np.zeros((3, 4), dtype=np.float32))
+
+
+def test_an_empty_collection_loads_and_finds_nothing(tmp_path: Path):
+    empty = ExactVectorIndex.load(ChromaVectorIndex(open_client(tmp_path / "chroma", None), "faq"), [])  # a knowledge base without FAQs
+    assert empty.count() == 0 and empty.search(np.ones(16, dtype=np.float32), 5) == []

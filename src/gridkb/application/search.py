@@ -125,12 +125,9 @@ class Searcher:
         frequency.update({word: 500 for word in QUESTION_WORDS})
         return PinyinResolver(frequency.items())
 
-    def _embed(self, clean: str) -> np.ndarray:
-        return self.kb.query_vector(clean)
-
     def query_vector(self, query: str) -> np.ndarray:
         """The query's vector as retrieval computes it (memoised: a question just searched is free)."""
-        return self._embed(self.prepare(query))
+        return self.kb.query_vector(self.prepare(query))
 
     def prepare(self, query: str) -> str:
         """The query as the indexes see it: normalised, truncated, pinyin turned into Chinese words,
@@ -208,7 +205,7 @@ class Searcher:
         signals.best_dense = max((s for _, s in rankings[Retriever.DENSE]), default=0.0)
         signals.best_faq_dense = max((s for _, s in rankings[Retriever.FAQ_DENSE]), default=0.0)
         signals.best_bm25 = max((s for _, s in rankings[Retriever.BM25]), default=0.0)
-        signals.classification = self.kb.classifier.classify(self._embed(clean), clean)
+        signals.classification = self.kb.classifier.classify(self.kb.query_vector(clean), clean)
         weights = dict(FUSION_WEIGHTS)
         weights[Retriever.BM25] *= lexical_boost(self.bm25_share(rankings, tokens))
         fused = boost_category(fuse(rankings, weights), self.kb, signals.classification, CATEGORY_BOOST)
@@ -221,7 +218,7 @@ class Searcher:
         """Each retriever's ranking of visible chunk ids, best first (the input of fusion)."""
         mask = self._mask(audience, category, today)
         chunks = self.kb.chunks
-        vector = self._embed(clean)
+        vector = self.kb.query_vector(clean)
         faq_bm25 = self._faq_bm25.search(tokens, CANDIDATES, extra=expansion)
         return {
             Retriever.BM25: [(chunks[row].id, score) for row, score in self.kb.bm25.search(tokens, CANDIDATES, mask=mask, extra=expansion)],

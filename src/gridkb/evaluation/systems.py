@@ -115,15 +115,9 @@ class HybridSystem(_KbSystem):
         result = self._answerer.answer(question, audience=Audience(self.audience))
         return SystemAnswer(result.answer, result.resolved, result.category)
 
-    @cached_property
-    def _searcher(self):  # type: ignore[no-untyped-def]
-        from gridkb.application.search import Searcher
-
-        return Searcher(self.kb)
-
     def retrieve(self, question: str, k: int) -> list[Passage]:
         from gridkb.records import Audience
 
         self.kb.forget_query_vectors()
-        hits = self._searcher.search(question, k, audience=Audience(self.audience))
+        hits = self._answerer.searcher.search(question, k, audience=Audience(self.audience))
         return [Passage(h.chunk.source, h.chunk.section, h.chunk.text, h.score, h.also_in) for h in hits]

@@ -34,7 +34,6 @@ class ExactVectorIndex:
             raise ValueError(f"{len(ids)} ids for {len(matrix)} vectors")
         self.ids = list(ids)
         self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
-        self.row_of = {i: row for row, i in enumerate(self.ids)}
 
     @classmethod
     def load(cls, index: ChromaVectorIndex, order: Sequence[str] | None = None) -> "ExactVectorIndex":
@@ -44,8 +43,8 @@ class ExactVectorIndex:
             rank = {i: n for n, i in enumerate(order)}
             permutation = sorted(range(len(ids)), key=lambda r: rank.get(ids[r], len(rank) + r))
             ids = [ids[r] for r in permutation]
-            vectors = vectors[permutation] if len(vectors) else vectors
-        return cls(ids, vectors.reshape(len(ids), -1) if len(ids) else np.zeros((0, 1), dtype=np.float32))
+            vectors = vectors[permutation]
+        return cls(ids, vectors)
 
     def count(self) -> int:
         return len(self.ids)
@@ -57,8 +56,8 @@ class ExactVectorIndex:
         with _blas().limit(limits=1, user_api="blas"):
             return self.matrix @ np.asarray(vector, dtype=np.float32)
 
-    def search_rows(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(row, cosine) of the ``k`` best rows whose ``mask`` is true, best first."""
+    def search(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """(id, cosine) of the ``k`` best rows whose ``mask`` is true, best first."""
         if not self.ids or k <= 0:
             return []
         scores = self.scores(vector)
@@ -67,8 +66,4 @@ class ExactVectorIndex:
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(r), float(scores[r])) for r in top if np.isfinite(scores[r])]
-
-    def search(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """(id, cosine) of the ``k`` best rows whose ``mask`` is true, best first."""
-        return [(self.ids[r], s) for r, s in self.search_rows(vector, k, mask)]
+        return [(self.ids[r], float(scores[r])) for r in top if np.isfinite(scores[r])]
