@@ -1,14 +1,17 @@
-"""Question answering with cited sources and an honest confidence.
+"""Question answering with cited sources and an honest confidence, as named stages:
 
-1. Guards refuse empty, gibberish, injected and account-specific questions with the next step.
-2. Out-of-domain questions (no term of the power-supply domain, even after pinyin conversion) are
-   refused as out of scope.
-3. Hybrid search; when a curated FAQ question matches closely, its answer is the answer.
-4. Otherwise an extractive answer: the best sentences of the top passages, with numbers, units and
-   lists kept whole (a list is never cut), each part cited, short enough for a chat bubble.
-5. The confidence is the answerability model's probability that the knowledge base holds the
-   answer (closeness, lexical support, vocabulary coverage; see ``answerability.py``); below its
-   threshold the bot abstains instead of guessing.
+1. guards: empty, gibberish, injected and account-specific questions get the next step, not a guess;
+   questions with nothing of the power-supply domain in them are out of scope;
+2. context (``context.py``): an elliptical follow-up is rewritten with the conversation, a new
+   question stands alone;
+3. analyse (``analysis.py``): the question's subject, the kind of information asked, customer type;
+4. retrieve (``search.py``): hybrid search over passages and every FAQ wording;
+5. rerank (``candidates.py``, ``rerank.py``): a learned model orders the candidates by how likely
+   each answers *this* question;
+6. answer, clarify or decline (``compose.py``, ``decide.py``): the answer text is the best FAQ's
+   curated answer or the passages' sentences holding what was asked; its confidence is the calibrated
+   probability that it is right; below the threshold a vague question gets options to choose from,
+   and anything else is declined with the offer of a human.
 
 Text in documents or questions that looks like an instruction is only ever data: nothing here
 executes or follows it (the optional LLM gets it inside a quoted context, see ``llm.py``).
@@ -23,43 +26,23 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from gridkb.application.answerability import AnswerabilityModel, Evidence, evidence
+from gridkb.application.analysis import QuestionAnalyser, QuestionAnalysis
+from gridkb.application.answerability import evidence
+from gridkb.application.candidates import Candidate, CandidateFinder
+from gridkb.application.compose import Composed, complete_answer
+from gridkb.application.context import FollowUpRewriter
+from gridkb.application.decide import CONFIDENCE_FILE, ConfidenceModel, clarification_options, decision_features
 from gridkb.application.guards import AbstainReason, Refusal, check
+from gridkb.application.rerank import RERANKER_FILE, RankedCandidate, Reranker
 from gridkb.application.search import RetrievalSignals, SearchHit, Searcher
 from gridkb.kb import KnowledgeBase
-from gridkb.production.chunking import split_sentences
-from gridkb.records import Audience, ChunkKind
+from gridkb.records import Audience
 
-MAX_ANSWER_CHARS = 220
-FAQ_MATCH = 0.925  # cosine of the question with a curated FAQ question: answer with the FAQ
+CANDIDATE_HITS = 24  # hits of the hybrid search that become candidates
+CLARIFY = "您想咨询的是下面哪个问题？请点选一个，我再为您解答："
 CORE_DOMAIN_WORDS = ("供电", "用电", "电费", "电价", "电表", "停电", "来电", "断电", "电线", "电压", "电力", "电网", "度电", "千瓦时", "充电", "漏电", "触电", "95598",
     "变压器", "光伏", "充电桩", "负荷", "跳闸", "装表", "新表", "换表", "验表", "抄表", "电能表")
 _ELECTRIC = re.compile(r"电(?!信|影|视|话|脑|梯|竞|商|子邮件)")  # 电 as in electricity, not 电信/电影/电脑
-# What kind of answer a question asks for, and how an answer shows it gives one: a question for a
-# price that the evidence answers without any amount is a question the knowledge base cannot answer.
-_ASKS_MONEY = re.compile(r"多少钱|几块钱|几毛钱|多少元|(电价|价格|单价|费用?|钱)(大概|具体|现在|一般)?(是|要|按|收|为)?多少|(收|交|赔|补贴|补|给|退)(了)?多少")
-_GIVES_MONEY = re.compile(r"\d+(?:\.\d+)?\s*(?:元|角|分钱|块|万元)|免费|不收|不另收|无需(缴纳|支付|交)|不需要(交|缴|付)|不用(交|缴|付)|不予收取|不收取")
-_ASKS_DURATION = re.compile(r"多久|多长时间|几天|几个工作日|几个?小时|几个月|几年|几分钟")
-_GIVES_DURATION = re.compile(
-    r"[\d一二三四五六七八九十两半百]+\s*(?:个)?(?:工作日|天|日|小时|分钟|个月|月|年|周)|每\s*[\d一二三四五六七八九十两半]*\s*(?:个)?(?:月|天|日|年|季度?|周|小时|分钟)|"
-    r"按(?:月|日|年|季)|当天|当日|即时|实时|立即|马上|随时"
-)
-# follow-ups: how they open, the question part of an earlier question, and terms that contrast
-_FOLLOW_UP_OPENERS = ("那", "还有", "另外", "如果", "要是", "换成", "假如")
-_QUESTION_TAIL = re.compile(
-    r"(需要|要|得|能|可以|可不可以|是否|会|该|应该|一般|大概)?(什么|啥|怎么|咋|怎样|如何|多少|多久|多长|哪|几|吗|呢|么|是不是|要不要|能不能|有没有|会不会|可不可以).*$"
-)
-CONTRASTS = (
-    ("低压居民", "低压非居民", "高压单电源", "高压双电源", "居民", "非居民", "企业", "公司", "工厂", "厂里", "商铺", "商业", "工业",
-     "小微企业", "单位", "个人", "高压", "低压", "自然人", "非自然人"),
-    ("城区", "城市", "市区", "农村", "乡村", "山区", "偏远地区", "特殊边远地区"),
-    ("单电源", "双电源"),
-    ("夏天", "夏季", "冬天", "冬季", "平时", "5–10 月", "其他月份"),
-    ("投诉", "举报", "意见建议", "建议"),
-    ("第一档", "第二档", "第三档", "一档", "二档", "三档"),
-    ("高峰", "平段", "低谷", "尖峰"),
-)
-_LIST_LINE = re.compile(r"^(?:[a-zA-Z][)）]|\d{1,2}[.．、)）]|[（(]\d{1,2}[）)]|[（(][一二三四五六七八九十]+[）)]|[-•·●])")
 
 
 @dataclass(frozen=True)
@@ -75,13 +58,14 @@ class Citation:
 @dataclass(frozen=True)
 class Answer:
     answer: str
-    confidence: float
+    confidence: float  # the calibrated probability that ``answer`` is right
     resolved: bool
     category: str
     department: str
     sources: tuple[Citation, ...] = ()
     suggestions: tuple[str, ...] = ()
-    reason: str = ""  # why it abstained, or "faq" / "extractive" / "llm"
+    reason: str = ""  # "faq" / "extractive" / "llm", "clarify", or why it declined
+    options: tuple[str, ...] = ()  # a clarifying question's choices, each a question to ask next
 
     def to_json(self) -> dict[str, Any]:
         """The public record: exactly the keys the CLI and API promise."""
@@ -93,13 +77,22 @@ class Answer:
             "department": self.department,
             "sources": [{"title": c.title, "section": c.section, "snippet": c.snippet, "score": c.score} for c in self.sources],
             "suggestions": list(self.suggestions),
+            "options": list(self.options),
         }
 
 
 @dataclass
-class _Composed:
-    text: str
-    used: list[SearchHit] = field(default_factory=list)
+class AnswerTrace:
+    """Every stage of one answer, for evaluation, fitting and debugging."""
+
+    question: str  # as asked, after the conversation's context
+    analysis: QuestionAnalysis | None = None
+    signals: RetrievalSignals | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+    ranked: list[RankedCandidate] = field(default_factory=list)
+    composed: Composed | None = None
+    features: dict[str, float] = field(default_factory=dict)
+    answer: Answer | None = None
 
 
 def _citation(hit: SearchHit) -> Citation:
@@ -113,20 +106,24 @@ class QuestionAnswerer:
         searcher: Searcher | None = None,
         llm: Any = None,
         domain_gate: bool = True,
-        abstain_below: float | None = None,
-        check_answer_type: bool = True,
+        always_answer: bool = False,
+        reranker: Reranker | None = None,
+        confidence: ConfidenceModel | None = None,
     ) -> None:
         """``domain_gate``: refuse questions with nothing of the power-supply domain in them (off for
-        knowledge bases of other text, such as the external evaluation sets). ``abstain_below``
-        overrides the answerability model's threshold (0 never abstains on weak evidence);
-        ``check_answer_type``: abstain when a price or duration is asked and the answer has none."""
+        knowledge bases of other text, such as the external evaluation sets); ``always_answer``:
+        answer with the best candidate whatever the confidence (the external sets have no
+        unanswerable questions); ``reranker`` and ``confidence`` replace the fitted models of
+        ``kb/`` (the fitting script passes its own)."""
         self.kb = kb
         self.searcher = searcher or Searcher(kb)
         self.llm = llm
         self.domain_gate = domain_gate
-        self.model = AnswerabilityModel.load(kb.settings.config_dir / "answerability.yaml")
-        self.abstain_below = self.model.threshold if abstain_below is None else abstain_below
-        self.check_answer_type = check_answer_type
+        self.always_answer = always_answer
+        if reranker is not None:
+            self.reranker = reranker
+        if confidence is not None:
+            self.confidence_model = confidence
 
     @classmethod
     def from_settings(cls, kb: KnowledgeBase) -> "QuestionAnswerer":
@@ -138,6 +135,26 @@ class QuestionAnswerer:
 
             llm = LlmAnswerer(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout)
         return cls(kb, llm=llm)
+
+    @cached_property
+    def analyser(self) -> QuestionAnalyser:
+        return QuestionAnalyser.load(self.kb.settings.config_dir, self.kb.lexicon)
+
+    @cached_property
+    def rewriter(self) -> FollowUpRewriter:
+        return FollowUpRewriter(self.analyser, self.kb.lexicon, self.searcher.prepare)
+
+    @cached_property
+    def finder(self) -> CandidateFinder:
+        return CandidateFinder(self.kb, self.searcher, self.analyser)
+
+    @cached_property
+    def reranker(self) -> Reranker:
+        return Reranker.load(self.kb.settings.config_dir / RERANKER_FILE)
+
+    @cached_property
+    def confidence_model(self) -> ConfidenceModel:
+        return ConfidenceModel.load(self.kb.settings.config_dir / CONFIDENCE_FILE)
 
     @cached_property
     def _domain_terms(self) -> list[str]:
@@ -167,192 +184,105 @@ class QuestionAnswerer:
         known = sum(1 for t in content if t in self.kb.bm25_vocabulary)
         return known >= 2 and known >= 0.6 * len(content)
 
+    def contextualise(self, question: str, history: Sequence[str]) -> str:
+        """``question`` made self-contained with the earlier questions when it is a follow-up."""
+        return self.rewriter.rewrite(question, history)
+
     def answer(
         self, question: str, history: Sequence[str] | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None
     ) -> Answer:
         """Answer ``question`` (``history``: the earlier user turns, oldest first, for follow-ups)."""
+        trace = self.trace(question, history, audience, today)
+        assert trace.answer is not None
+        return trace.answer
+
+    def trace(
+        self, question: str, history: Sequence[str] | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None
+    ) -> AnswerTrace:
+        """Run every stage and keep what each produced."""
+        trace = AnswerTrace(question)
         if reason := check(question):
-            return self._refuse(reason, question)
-        question = self.contextualise(question, history or ())
+            trace.answer = self._refuse(reason)
+            return trace
+        trace.question = question = self.contextualise(question, history or ())
         query = self.searcher.prepare(question)
         if self.domain_gate and not self.in_domain(query):
-            return self._refuse(AbstainReason.OUT_OF_SCOPE, question)
-        signals = self.searcher.retrieve(question, k=6, audience=audience, today=today)
-        classification = signals.classification or self.kb.classify_question(query)
-        if not signals.hits:
-            return self._refuse(AbstainReason.UNKNOWN, question)
-        confidence = self.confidence(signals)
-        if confidence < self.abstain_below:
-            return self._refuse(AbstainReason.UNKNOWN, question, confidence)
-        top = signals.hits[0]
+            trace.answer = self._refuse(AbstainReason.OUT_OF_SCOPE)
+            return trace
+        self.rank(trace, query, audience, today)
+        if not trace.ranked:
+            trace.answer = self._refuse(AbstainReason.UNKNOWN)
+            return trace
+        trace.answer = self._decide(trace)
+        return trace
+
+    def rank(self, trace: AnswerTrace, query: str, audience: Audience = Audience.INTERNAL, today: date | None = None) -> None:
+        """Analyse, retrieve, describe and rerank the candidates of ``query`` into ``trace``."""
+        self.gather(trace, query, audience, today)
+        trace.ranked = self.reranker.run(trace.candidates) if trace.candidates else []
+
+    def gather(self, trace: AnswerTrace, query: str, audience: Audience = Audience.INTERNAL, today: date | None = None) -> None:
+        """Analyse ``query``, retrieve, and describe every candidate (no model needed)."""
+        trace.analysis = analysis = self.analyser.analyse(query)
+        trace.signals = self.searcher.retrieve(query, CANDIDATE_HITS, audience=audience, today=today, extra_terms=self._action_words(analysis))
+        trace.candidates = self.finder.run(analysis, trace.signals)
+
+    def _action_words(self, analysis: QuestionAnalysis) -> list[str]:
+        """The other ways of writing the question's actions (交 → 缴纳, 缴费), for the keyword retrievers."""
+        return [surface for surface, action in self.analyser.rules.actions.items() if action in analysis.actions and len(surface) >= 2]
+
+    def assess(self, trace: AnswerTrace) -> None:
+        """Compose the answer the ranking leads to and collect the evidence about it (no model needed)."""
+        assert trace.analysis is not None and trace.signals is not None and trace.ranked
+        trace.composed = self._compose(trace.ranked, trace.signals.tokens)
+        trace.features = decision_features(trace.ranked, trace.analysis, trace.composed.text, self.analyser, self._evidence(trace.signals))
+
+    def _decide(self, trace: AnswerTrace) -> Answer:
+        self.assess(trace)
+        assert trace.signals is not None and trace.composed is not None
+        signals, ranked, composed = trace.signals, trace.ranked, trace.composed
+        confidence = self.confidence_model.probability(trace.features)
+        model = self.confidence_model
+        top = ranked[0].candidate.hit
+        classification = signals.classification or self.kb.classify_question(signals.query)
         category = classification.category if classification.category != "unknown" else top.chunk.category
         department = self.kb.taxonomy.department(category)
-        suggestions = self._suggestions(signals, exclude=top)
-        if top.chunk.kind is ChunkKind.FAQ and top.dense_score >= FAQ_MATCH:
-            text, reason, used = _faq_answer(top.chunk.text), "faq", [top]
-            text, used = complete_answer(text, used, signals.hits[1:4], signals.tokens)
-        else:
-            composed = compose_answer(signals.hits[:3], signals.tokens)
-            text, reason, used = composed.text, "extractive", composed.used
-        if self.check_answer_type and not gives_what_is_asked(question, text):
-            return self._refuse(AbstainReason.UNKNOWN, question, confidence)
+        if confidence < model.threshold and not self.always_answer:
+            options = clarification_options(ranked, model.clarify_floor)
+            if options:
+                questions = tuple(o.candidate.question for o in options)
+                return Answer(CLARIFY, round(confidence, 3), False, category, department, (), (), "clarify", questions)
+            return self._refuse(AbstainReason.UNKNOWN, confidence)
+        text, reason, used = composed.text, "faq" if ranked[0].candidate.is_faq else "extractive", composed.used
         if self.llm is not None:
-            generated = self.llm.generate(question, signals.hits[:4])
+            generated = self.llm.generate(trace.question, [r.candidate.hit for r in ranked[:4]])
             if generated is not None:
                 text, reason, used = generated.text, "llm", generated.used or used
+        suggestions = self._suggestions(ranked, used)
         return Answer(text, round(confidence, 3), True, category, department, tuple(_citation(h) for h in used), suggestions, reason)
 
-    def contextualise(self, question: str, history: Sequence[str]) -> str:
-        """Rewrite an elliptical follow-up with the conversation so far (``history``: the earlier
-        questions as they were rewritten, oldest first).
+    def _compose(self, ranked: Sequence[RankedCandidate], tokens: Sequence[str]) -> Composed:
+        """The best candidate's answer (a curated FAQ answer, or the passage's units that hold what
+        was asked), completed from the next candidates for a question of several parts."""
+        top = ranked[0].candidate
+        text, used = complete_answer(top.answer, [top.hit], _distinct_hits(ranked)[1:4], tokens)
+        return Composed(text, tuple(used))
 
-        - "那企业呢？" after "居民新装要多久": the contrasting term is swapped ("企业新装要多久");
-        - otherwise the entities of the last turn that named any are carried over ("要多久？"
-          after "居民新装要什么资料" → "业扩报装要多久？").
-        """
-        if not history:
-            return question
-        prepared = self.searcher.prepare(question)
-        current = self.kb.lexicon.linked_entities(prepared)
-        names_a_topic = bool(current) or any(term in prepared for term in self._domain_terms)
-        elliptical = prepared.startswith(_FOLLOW_UP_OPENERS) or (len(prepared) <= 12 and not names_a_topic)
-        if not elliptical:
-            return question
-        previous = history[-1]
-        if swapped := _swap_contrast(prepared, previous):
-            return swapped
-        for earlier in reversed(history):
-            entities = self.kb.lexicon.linked_entities(self.searcher.prepare(earlier))
-            if entities:
-                carried = [self.kb.lexicon.by_id[e].name for e in entities if e not in current]
-                business = [n for n in carried if self.kb.lexicon.by_id[f"ent:{n}"].type == "business"] or carried[:1]
-                return "".join(business[:2]) + prepared.lstrip("那么还有另外")
-        return f"{previous}，{question}"  # no named topic: the previous question is the context
-
-    def evidence(self, signals: RetrievalSignals) -> Evidence:
+    def _evidence(self, signals: RetrievalSignals):  # type: ignore[no-untyped-def]
         nouns = self.kb.lexicon.nouns(signals.query)
         return evidence(
             signals.best_dense, signals.best_faq_dense, signals.best_bm25, signals.tokens, nouns, self.kb.document_frequency, len(self.kb.chunks)
         )
 
-    def confidence(self, signals: RetrievalSignals) -> float:
-        """The probability, in [0, 1], that the knowledge base holds the answer to this question."""
-        return self.model.probability(self.evidence(signals))
-
-    def _suggestions(self, signals: RetrievalSignals, exclude: SearchHit) -> tuple[str, ...]:
-        questions = []
-        for hit in signals.hits:
-            if hit is exclude or hit.chunk.kind is not ChunkKind.FAQ:
-                continue
-            questions.append(_faq_question(hit.chunk.text))
+    def _suggestions(self, ranked: Sequence[RankedCandidate], used: Sequence[SearchHit]) -> tuple[str, ...]:
+        shown = {h.chunk.id for h in used}
+        questions = [r.candidate.question for r in ranked if r.candidate.is_faq and r.candidate.hit.chunk.id not in shown]
         return tuple(dict.fromkeys(q for q in questions if q))[:3]
 
-    def _refuse(self, reason: AbstainReason, question: str, confidence: float = 0.0) -> Answer:
+    def _refuse(self, reason: AbstainReason, confidence: float = 0.0) -> Answer:
         refusal = Refusal.of(reason)
         return Answer(refusal.message, round(confidence, 3), False, "unknown", "", (), (), reason.value)
 
 
-def _swap_contrast(follow_up: str, previous: str) -> str | None:
-    """"那企业呢？" after "居民新装要多久" → "企业新装要多久": the follow-up's term replaces the one of
-    the same contrast group in the previous question."""
-    focus = re.sub(r"^(那么|那|还有|另外|如果是|如果|要是|换成|假如是|假如)", "", follow_up)
-    focus = re.sub(r"(的话)?(的)?(呢|怎么样|咋样|又如何|如何)?[？?。!！]*$", "", focus).strip("，, ")
-    if not focus or _QUESTION_TAIL.search(focus) and not follow_up.rstrip("？?").endswith("呢"):
-        return None
-    for group in CONTRASTS:
-        new = next((term for term in group if term in focus), None)
-        if new is None:
-            continue
-        old = next((term for term in sorted(group, key=len, reverse=True) if term in previous and term not in focus), None)
-        if old is not None:
-            return previous.replace(old, focus, 1)
-    return None
-
-
-def gives_what_is_asked(question: str, answer: str) -> bool:
-    """False when the question asks for an amount of money or a duration and the answer has none."""
-    if _ASKS_MONEY.search(question) and not _GIVES_MONEY.search(answer):
-        return False
-    if _ASKS_DURATION.search(question) and not _GIVES_DURATION.search(answer):
-        return False
-    return True
-
-
-def _faq_answer(text: str) -> str:
-    return text.split("答：", 1)[1].strip() if "答：" in text else text
-
-
-def _faq_question(text: str) -> str:
-    first = text.split("\n", 1)[0]
-    return first.removeprefix("问：").strip()
-
-
-def _units(text: str) -> list[list[str]]:
-    """A chunk's text as units that must stay whole: a sentence, or a list with the line that introduces it.
-
-    A list runs from a line ending in "：" through the following item lines (numbered or not) up to
-    the first item that ends with "。".
-    """
-    lines = [line for line in text.split("\n") if line.strip()]
-    units: list[list[str]] = []
-    open_list = False
-    for line in lines:
-        if open_list and (_LIST_LINE.match(line) or (len(line) <= 80 and not units[-1][-1].endswith("。"))):
-            units[-1].append(line)  # an item joins its list and the line that announced it
-        elif line.endswith("："):
-            units.append([line])
-            open_list = True
-        else:
-            units.extend([s] for s in split_sentences(line))
-            open_list = False
-    return units
-
-
-def complete_answer(text: str, used: list[SearchHit], others: Sequence[SearchHit], tokens: Sequence[str]) -> tuple[str, list[SearchHit]]:
-    """A question with several parts: add the best unit of another passage that covers what the
-    answer so far leaves out (at least two of the question's words), within the size limit."""
-    missing = [t for t in tokens if len(t) >= 2 and t not in text]
-    if len(missing) < 2:
-        return text, used
-    best: tuple[int, str, SearchHit] | None = None
-    for hit in others:
-        body = _faq_answer(hit.chunk.text) if hit.chunk.kind is ChunkKind.FAQ else hit.chunk.text
-        for unit in _units(body):
-            joined = "\n".join(unit)
-            covered = sum(1 for t in missing if t in joined)
-            if covered >= 2 and len(text) + len(joined) <= MAX_ANSWER_CHARS and (best is None or covered > best[0]):
-                best = (covered, joined, hit)
-    if best is None:
-        return text, used
-    return f"{text}\n{best[1]}", [*used, best[2]]
-
-
-def compose_answer(hits: Sequence[SearchHit], tokens: Sequence[str]) -> _Composed:
-    """The best whole sentences or lists of the top passages, in passage order, within the size limit."""
-    terms = [t for t in tokens if len(t) >= 2 or t.isdigit()]
-    scored: list[tuple[float, int, int, str, SearchHit]] = []
-    for rank, hit in enumerate(hits):
-        text = _faq_answer(hit.chunk.text) if hit.chunk.kind is ChunkKind.FAQ else hit.chunk.text
-        for position, unit in enumerate(_units(text)):
-            joined = "\n".join(unit)
-            overlap = sum(1 for t in terms if t in joined)
-            numbers = 0.5 if re.search(r"\d", joined) else 0.0
-            scored.append((overlap + numbers - 0.8 * rank, rank, position, joined, hit))
-    if not scored:
-        return _Composed("")
-    chosen: list[tuple[int, int, str, SearchHit]] = []
-    size = 0
-    best = max(x[0] for x in scored)
-    for score, rank, position, text, hit in sorted(scored, key=lambda x: -x[0]):
-        if chosen and (score <= 0 or score < 0.5 * best or size + len(text) > MAX_ANSWER_CHARS):
-            continue
-        chosen.append((rank, position, text, hit))
-        size += len(text)
-        if size >= MAX_ANSWER_CHARS * 0.6:
-            break
-    chosen.sort(key=lambda x: (x[0], x[1]))
-    used: list[SearchHit] = []
-    for _, _, _, hit in chosen:
-        if all(hit.chunk.id != u.chunk.id for u in used):
-            used.append(hit)
-    return _Composed("\n".join(t for _, _, t, _ in chosen), used)
+def _distinct_hits(ranked: Sequence[RankedCandidate]) -> list[SearchHit]:
+    return list({r.candidate.hit.chunk.id: r.candidate.hit for r in ranked}.values())

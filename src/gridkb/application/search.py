@@ -98,6 +98,10 @@ def boost_category(scores: dict[str, float], kb: KnowledgeBase, classification: 
     return {i: s * factor if by_id[i].category == classification.category else s for i, s in scores.items()}
 
 
+def _cosines(vectors: dict[str, np.ndarray], query: np.ndarray) -> dict[str, float]:
+    return {i: float(np.dot(v, query)) for i, v in vectors.items()}
+
+
 def highlight(text: str, terms: Sequence[str], width: int = 160) -> tuple[str, tuple[tuple[int, int], ...]]:
     """A snippet of ``text`` around the densest match of ``terms``, with the matching spans."""
     terms = sorted({t for t in terms if len(t) >= 2 or t.isdigit()}, key=len, reverse=True)
@@ -142,12 +146,13 @@ class Searcher:
         return word in self.kb.document_frequency or bool(self.kb.lexicon.tokenizer.FREQ.get(word))
 
     @cached_property
-    def _faq_rows(self) -> list[dict[str, str]]:
+    def faq_rows(self) -> list[dict[str, str]]:
+        """Every FAQ wording (the question and each alternative): ``id`` (faq id:n), ``text``, ``faq_id``."""
         return list(orjson.loads((self.kb.directory / FAQ_QUESTIONS_FILE).read_bytes()))
 
     @cached_property
     def _faq_bm25(self) -> Bm25Index:
-        return Bm25Index.load(self.kb.directory / "bm25_faq", len(self._faq_rows))
+        return Bm25Index.load(self.kb.directory / "bm25_faq", len(self.faq_rows))
 
     @cached_property
     def _chunk_of_faq(self) -> dict[str, str]:
@@ -189,9 +194,16 @@ class Searcher:
         return {"$and": clauses}
 
     def retrieve(
-        self, query: str, k: int = 10, category: str | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None
+        self,
+        query: str,
+        k: int = 10,
+        category: str | None = None,
+        audience: Audience = Audience.INTERNAL,
+        today: date | None = None,
+        extra_terms: Sequence[str] = (),
     ) -> RetrievalSignals:
-        """Fused, de-duplicated hits with the raw signals the QA layer needs."""
+        """Fused, de-duplicated hits with the raw signals the QA layer needs (``extra_terms``: more
+        words for the keyword retrievers, such as the other ways of writing the question's action)."""
         today = today or date.today()
         clean = self.prepare(query)
         signals = RetrievalSignals(query=clean)
@@ -199,7 +211,8 @@ class Searcher:
             return signals
         lexicon = self.kb.lexicon
         tokens = lexicon.tokenize(clean)
-        expansion = list(dict.fromkeys(t for term in expansion_terms(clean, lexicon) for t in lexicon.tokenize(term) if t not in tokens))
+        terms = [*expansion_terms(clean, lexicon), *extra_terms]
+        expansion = list(dict.fromkeys(t for term in terms for t in lexicon.tokenize(term) if t not in tokens))
         signals.tokens = tokens
         rankings = self.rankings(clean, tokens, expansion, audience, category, today)
         signals.best_dense = max((s for _, s in rankings[Retriever.DENSE]), default=0.0)
@@ -223,7 +236,7 @@ class Searcher:
         return {
             Retriever.BM25: [(chunks[row].id, score) for row, score in self.kb.bm25.search(tokens, CANDIDATES, mask=mask, extra=expansion)],
             Retriever.DENSE: self._dense_chunks(vector, mask, audience, category, today),
-            Retriever.FAQ_BM25: self._faq_ranking([(self._faq_rows[r]["faq_id"], s) for r, s in faq_bm25], mask),
+            Retriever.FAQ_BM25: self._faq_ranking([(self.faq_rows[r]["faq_id"], s) for r, s in faq_bm25], mask),
             Retriever.FAQ_DENSE: self._faq_ranking(self._dense_faqs(vector, mask, audience, category, today), mask),
         }
 
@@ -245,6 +258,27 @@ class Searcher:
             visible = lambda i: (c := self._chunk_of_faq.get(i.rsplit(":", 1)[0])) is not None and bool(mask[self._row_of_chunk[c]])  # noqa: E731
             hits = self._dense(self.kb.faq_vectors, vector, self._where(audience, category, today), category, visible)
         return [(i.rsplit(":", 1)[0], score) for i, score in hits]
+
+    def chunk_cosines(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
+        """Cosine of the query with each of these chunks (any chunk, not only the nearest ones)."""
+        exact = self.kb.exact_vectors
+        if exact is not None:
+            rows = [self._row_of_chunk[i] for i in chunk_ids]
+            return dict(zip(chunk_ids, exact.row_scores(vector, rows).tolist(), strict=True))
+        return _cosines(self.kb.vectors.get_vectors(chunk_ids), vector)
+
+    def wording_cosines(self, vector: np.ndarray, wording_ids: Sequence[str]) -> dict[str, float]:
+        """Cosine of the query with each of these FAQ wordings."""
+        exact = self.kb.exact_faq_vectors
+        if exact is not None:
+            known = [i for i in wording_ids if i in self._row_of_wording]
+            return dict(zip(known, exact.row_scores(vector, [self._row_of_wording[i] for i in known]).tolist(), strict=True))
+        return _cosines(self.kb.faq_vectors.get_vectors(wording_ids), vector)
+
+    @cached_property
+    def _row_of_wording(self) -> dict[str, int]:
+        exact = self.kb.exact_faq_vectors
+        return {i: n for n, i in enumerate(exact.ids)} if exact is not None else {}
 
     @cached_property
     def _chunk_row_of_faq_vector(self) -> np.ndarray:

@@ -54,11 +54,36 @@ class UnanswerableQuestion(BaseModel):
     kind: Literal["out_of_scope", "not_in_corpus", "account_specific", "injection", "gibberish", "empty"]
 
 
+class RealQuestion(BaseModel):
+    """A question as customers type it (``real_phrasing.jsonl``, and ``../shared``'s real queries):
+    its key phrases, or ``unanswerable`` when the knowledge base must decline."""
+
+    id: str
+    q: str
+    split: Split = "dev"  # the shared development set has no split: all of it is dev
+    category: str
+    asks: str = "other"  # the kind of information wanted
+    customer_type: str = ""
+    facts: list[str] = Field(default_factory=list)
+    must: list[list[str]] = Field(default_factory=list)
+    unanswerable: bool
+    needs_new_facts: bool = False
+
+    @field_validator("must")
+    @classmethod
+    def _groups_not_empty(cls, groups: list[list[str]]) -> list[list[str]]:
+        if any(not g for g in groups):
+            raise ValueError("every key-phrase group needs at least one alternative")
+        return groups
+
+
 class DialogueTurn(BaseModel):
     user: str
     category: str
-    facts: list[str] = Field(min_length=1)
-    key_phrases: list[list[str]] = Field(min_length=1)
+    facts: list[str] = Field(default_factory=list)
+    key_phrases: list[list[str]] = Field(default_factory=list)
+    follow_up: bool | None = None  # needs the earlier turns (None: not labelled)
+    unanswerable: bool = False
 
 
 class Dialogue(BaseModel):
@@ -84,6 +109,19 @@ def load_domain(path: Path, split: str | None = None) -> list[DomainQuestion]:
 def load_unanswerable(path: Path, split: str | None = None) -> list[UnanswerableQuestion]:
     questions = [UnanswerableQuestion.model_validate(r) for r in read_jsonl(path)]
     return [q for q in questions if split in (None, "all") or q.split == split]
+
+
+def load_real(path: Path, split: str | None = None, corpus_has_new_facts: bool = True) -> list[RealQuestion]:
+    """Real-phrasing questions of ``split``. A question answered only by the facts added to the corpus
+    later (``needs_new_facts``) is unanswerable unless ``corpus_has_new_facts``."""
+    questions = []
+    for record in read_jsonl(path):
+        question = RealQuestion.model_validate(record)
+        if question.needs_new_facts and corpus_has_new_facts:
+            question = question.model_copy(update={"unanswerable": False})
+        if split in (None, "all") or question.split == split:
+            questions.append(question)
+    return questions
 
 
 def load_dialogues(path: Path) -> list[Dialogue]:

@@ -11,10 +11,13 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from gridkb.evaluation.calibration import expected_calibration_error, reliability_table
 from gridkb.evaluation.datasets import (
+    Dialogue,
     DomainQuestion,
     ExternalQuestion,
     GoldIndex,
+    RealQuestion,
     UnanswerableQuestion,
     key_phrases_found,
     passage_matches,
@@ -27,7 +30,7 @@ from gridkb.evaluation.metrics import (
     percentiles,
     retrieval_metrics,
 )
-from gridkb.evaluation.systems import EvalSystem, Passage
+from gridkb.evaluation.systems import ConversationalSystem, EvalSystem, Passage, SystemAnswer
 from gridkb.production.normalize import compact, normalize_line
 
 K = 10
@@ -42,6 +45,7 @@ class SystemResult:
     per_category: dict[str, dict[str, float]] = field(default_factory=dict)
     latency: dict[str, dict[str, float]] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)  # a few misses, for reading
+    reliability: list[dict[str, float]] = field(default_factory=list)  # confidence bins: count, mean confidence, share right
 
 
 def _timed(call: Callable[[], object], sink: list[float]) -> object:
@@ -118,4 +122,95 @@ def evaluate_external(system: EvalSystem, questions: Sequence[ExternalQuestion],
     result.metrics = retrieval_metrics(judgements)
     result.metrics["answer_contains_gold"] = contains / len(questions) if questions else 0.0
     result.latency = {"retrieve": percentiles(retrieve_ms), "answer": percentiles(answer_ms)}
+    return result
+
+
+def _outcome(system: EvalSystem, answer: SystemAnswer, groups: list[list[str]] | None) -> str:
+    """right | clarified_right | clarified | wrong (resolved, not right) | declined."""
+    if answer.resolved:
+        return "right" if groups and key_phrases_found(answer.text, groups) else "wrong"
+    if answer.options:
+        if groups and any(_right(system.answer(option), groups) for option in answer.options):
+            return "clarified_right"  # the customer picks the option that was meant, and it answers
+        return "clarified"
+    return "declined"
+
+
+def _right(answer: SystemAnswer, groups: list[list[str]]) -> bool:
+    return answer.resolved and key_phrases_found(answer.text, groups)
+
+
+def evaluate_real(system: EvalSystem, questions: Sequence[RealQuestion]) -> SystemResult:
+    """Questions as customers type them, one per fresh conversation: right, right after one
+    clarifying question, honest abstentions, and confidently wrong answers (resolved but not
+    answering what was asked, or answering what the knowledge base cannot know)."""
+    result = SystemResult(system.name)
+    answer_ms: list[float] = []
+    outcomes: dict[str, str] = {}
+    calibration: list[tuple[float, bool]] = []
+    for q in questions:
+        groups = None if q.unanswerable else q.must
+        answer: SystemAnswer = _timed(lambda: system.answer(q.q), answer_ms)  # type: ignore[assignment]
+        outcomes[q.id] = _outcome(system, answer, groups)
+        if answer.confidence is not None:
+            calibration.append((answer.confidence, bool(groups) and key_phrases_found(answer.draft, groups or [])))
+        missed = outcomes[q.id] == "wrong" or (groups and outcomes[q.id] in ("declined", "clarified"))
+        if missed and len(result.failures) < 20:
+            result.failures.append({"id": q.id, "question": q.q, "answer": f"[{outcomes[q.id]}] {answer.text[:100]}"})
+    answerable = [q.id for q in questions if not q.unanswerable]
+    unanswerable = [q.id for q in questions if q.unanswerable]
+    share = lambda ids, kinds: sum(outcomes[i] in kinds for i in ids) / len(ids) if ids else 0.0  # noqa: E731
+    everyone = [q.id for q in questions]
+    result.metrics = {
+        "right": share(answerable, ("right",)),
+        "right_with_clarification": share(answerable, ("right", "clarified_right")),
+        "honest_abstention": share(unanswerable, ("declined", "clarified")),
+        "confidently_wrong": share(everyone, ("wrong",)),
+        "clarified": share(everyone, ("clarified", "clarified_right")),
+        "false_abstention": share(answerable, ("declined",)),
+    }
+    if calibration:
+        confidences, right = [c for c, _ in calibration], [r for _, r in calibration]
+        result.metrics["expected_calibration_error"] = expected_calibration_error(confidences, right)
+        result.reliability = [vars(b) for b in reliability_table(confidences, right)]
+    result.latency = {"answer": percentiles(answer_ms)}
+    return result
+
+
+def evaluate_dialogues(system: ConversationalSystem, dialogues: Sequence[Dialogue]) -> SystemResult:
+    """Conversations turn by turn: follow-ups must be understood with the earlier turns, and a new,
+    self-contained question (a topic change) must be answered on its own."""
+    result = SystemResult(system.name)
+    follow_right, follow_rewritten, new_right, new_alone, declined_right, wrong = [], [], [], [], [], []
+    for dialogue in dialogues:
+        history: list[str] = []
+        for number, turn in enumerate(dialogue.turns):
+            rewritten = system.rewrite(turn.user, history)
+            answer = system.converse(turn.user, history)
+            right = answer.resolved and not turn.unanswerable and key_phrases_found(answer.text, turn.key_phrases)
+            follow_up = turn.follow_up if turn.follow_up is not None else number > 0  # unlabelled sets: later turns are follow-ups
+            if number:
+                wrong.append(answer.resolved and not right)
+                if turn.unanswerable:
+                    declined_right.append(not answer.resolved)
+                elif follow_up:
+                    follow_right.append(right)
+                    follow_rewritten.append(rewritten != turn.user)
+                else:
+                    new_right.append(right)
+                if not follow_up:
+                    new_alone.append(rewritten == turn.user)
+                if not right and not turn.unanswerable and len(result.failures) < 15:
+                    result.failures.append({"id": dialogue.id, "question": f"{turn.user} (as {rewritten})", "answer": answer.text[:100]})
+            history.append(rewritten)
+    mean = lambda values: sum(values) / len(values) if values else 0.0  # noqa: E731
+    result.metrics = {
+        "follow_up_right": mean(follow_right),
+        "follow_up_rewritten": mean(follow_rewritten),
+        "new_question_right": mean(new_right),
+        "new_question_kept_alone": mean(new_alone),
+        "unanswerable_turn_declined": mean(declined_right),
+        "confidently_wrong_turns": mean(wrong),
+    }
+    result.per_category = {"turns": {"follow-up": float(len(follow_right)), "new question": float(len(new_alone)), "unanswerable": float(len(declined_right))}}
     return result

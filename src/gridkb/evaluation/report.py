@@ -6,7 +6,9 @@ import dataclasses
 import json
 from pathlib import Path
 
+from gridkb.evaluation.calibration import ReliabilityBin, format_reliability
 from gridkb.evaluation.classification import confusion_markdown
+from gridkb.evaluation.harness import SystemResult
 from gridkb.evaluation.runner import EvalRun
 
 QUALITY_ORDER = [
@@ -15,6 +17,18 @@ QUALITY_ORDER = [
     "abstention_precision", "abstention_recall", "false_abstention",
 ]
 BASELINE = "langchain-baseline"
+CUSTOMER_ORDER = [
+    "right", "right_with_clarification", "honest_abstention", "confidently_wrong", "clarified", "false_abstention",
+    "expected_calibration_error",
+    "follow_up_right", "follow_up_rewritten", "new_question_right", "new_question_kept_alone", "unanswerable_turn_declined",
+    "confidently_wrong_turns",
+]
+CUSTOMER_NOTES = (
+    "right: answered (resolved) and every key phrase present, share of the answerable questions; right_with_clarification "
+    "also counts a clarifying question whose option the customer means and which then answers; honest_abstention: declined "
+    "or clarified, share of the unanswerable ones; confidently_wrong: resolved but not right, share of all questions. "
+    "The baseline answers every question with its top passage."
+)
 
 
 def _fmt(value: float) -> str:
@@ -70,11 +84,32 @@ def to_markdown(run: EvalRun) -> str:
         lines += confusion_markdown(c)
         if c.misses:
             lines += ["", "Misclassified:", ""] + [f"- `{m['id']}` {m['question']}: {m['gold']} → {m['predicted']}" for m in c.misses[:10]]
+    for title, results in run.sets.items():
+        lines += _customer_set(title, results)
     for r in run.results:
         if r.failures:
             lines += ["", f"## Sample misses: {r.system}", ""]
             lines += [f"- `{f['id']}` {f['question']} → {f['answer']}" for f in r.failures[:8]]
     return "\n".join(lines) + "\n"
+
+
+def _customer_set(title: str, results: list[SystemResult]) -> list[str]:
+    """One set of customer questions: outcomes side by side, the reliability table, sample misses."""
+    names = [r.system for r in results]
+    lines = ["", f"## {title}", "", CUSTOMER_NOTES, "", "| metric | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
+    for metric in (m for m in CUSTOMER_ORDER if any(m in r.metrics for r in results)):
+        lines.append(f"| {metric} | " + " | ".join(_fmt(r.metrics[metric]) if metric in r.metrics else "–" for r in results) + " |")
+    for stat in ("p50_ms", "p95_ms"):
+        if any(r.latency for r in results):
+            lines.append(f"| answer {stat.removesuffix('_ms')} (ms) | " + " | ".join(f"{r.latency.get('answer', {}).get(stat, 0.0):.1f}" for r in results) + " |")
+    for r in results:
+        if r.reliability:
+            lines += ["", f"Reliability of {r.system}'s confidence (every question that reached the answer stage; right = the answer it would give holds the key phrases):", ""]
+            lines += format_reliability([ReliabilityBin(**b) for b in r.reliability])  # type: ignore[arg-type]
+    for r in results:
+        if r.failures:
+            lines += ["", f"Sample misses of {r.system}:", ""] + [f"- `{f['id']}` {f['question']} → {f['answer']}" for f in r.failures[:10]]
+    return lines
 
 
 def write_reports(run: EvalRun, folder: Path) -> Path:

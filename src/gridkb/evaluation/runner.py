@@ -12,7 +12,7 @@ from pathlib import Path
 from gridkb.config import Settings
 from gridkb.evaluation import datasets as ds
 from gridkb.evaluation.classification import ClassificationResult, evaluate_classification
-from gridkb.evaluation.harness import SystemResult, evaluate_domain, evaluate_external
+from gridkb.evaluation.harness import SystemResult, evaluate_dialogues, evaluate_domain, evaluate_external, evaluate_real
 from gridkb.evaluation.systems import Bm25System, DenseSystem, EvalSystem, HybridSystem
 from gridkb.kb import KnowledgeBase
 from gridkb.production.documents import load_document, source_name
@@ -25,6 +25,7 @@ EXTERNAL_FILES = {
     "drcd": {"test": "drcd/DRCD_test.json", "dev": "drcd/DRCD_dev.json"},
 }
 DEFAULT_SPLIT = {"domain": "test", "cmrc": "dev", "drcd": "test", "pooled": "test"}
+SHARED_REAL = "real-queries/dev.jsonl"  # real customer phrasings of ../shared, development only
 
 
 @dataclass
@@ -36,6 +37,7 @@ class EvalRun:
     setup: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     classification: ClassificationResult | None = None
+    sets: dict[str, list[SystemResult]] = field(default_factory=dict)  # further question sets of the same run, by title
 
 
 @dataclass
@@ -85,7 +87,29 @@ def run_domain(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
     log(f"classifying {len(questions)} questions")
     classification = evaluate_classification(kb, questions)
     notes = [f"{len(unanswerable)} unanswerable questions of the {split} split for abstention"]
-    return EvalRun("domain", split, len(questions), results, _setup(kb), notes, classification)
+    run = EvalRun("domain", split, len(questions), results, _setup(kb), notes, classification)
+    run.sets = customer_sets(kb, options, split, systems[-1] if options.baseline else None, log)
+    return run
+
+
+def customer_sets(kb: KnowledgeBase, options: EvalOptions, split: str, baseline: EvalSystem | None, log: Log) -> dict[str, list[SystemResult]]:
+    """The questions as customers type them, through the widget's channel (public knowledge, one
+    fresh conversation each), next to the baseline's top passage; and the multi-turn dialogues."""
+    widget = HybridSystem(kb, audience="public")
+    sets: dict[str, list[SystemResult]] = {}
+    real = ds.sample(ds.load_real(options.datasets_dir / "real_phrasing.jsonl", split), options.limit)
+    shared = options.external_dir / SHARED_REAL
+    named = [(f"real phrasing ({split} split, {len(real)} questions)", real)]
+    if shared.exists():
+        tuned = ds.load_real(shared)
+        named.append((f"real customer phrasings of ../shared ({len(tuned)}, development set: tuned on)", tuned))
+    for title, questions in named:
+        log(f"evaluating {title}")
+        sets[title] = [evaluate_real(widget, questions)] + ([evaluate_real(baseline, questions)] if baseline else [])
+    dialogues = ds.load_dialogues(options.datasets_dir / "multiturn.jsonl")
+    log(f"evaluating {len(dialogues)} dialogues")
+    sets[f"multi-turn dialogues ({len(dialogues)}, development set: tuned on)"] = [evaluate_dialogues(widget, dialogues)]
+    return sets
 
 
 def _external_data(options: EvalOptions, dataset: str, split: str) -> tuple[list[ds.ExternalPassage], list[ds.ExternalQuestion]]:

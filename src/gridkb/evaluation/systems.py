@@ -7,6 +7,7 @@ without changing the harness.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -37,6 +38,9 @@ class SystemAnswer:
     text: str
     resolved: bool
     category: str = ""
+    options: tuple[str, ...] = ()  # a clarifying question's choices (the customer picks one next)
+    confidence: float | None = None  # the system's probability that ``draft`` is right, if it has one
+    draft: str = ""  # the answer it would give, even when it declines (for calibration)
 
 
 class EvalSystem(Protocol):
@@ -45,6 +49,16 @@ class EvalSystem(Protocol):
     def retrieve(self, question: str, k: int) -> list[Passage]: ...
 
     def answer(self, question: str) -> SystemAnswer: ...
+
+
+class ConversationalSystem(Protocol):
+    """A system that answers within a conversation (the chatbot), for the multi-turn set."""
+
+    name: str
+
+    def converse(self, question: str, history: Sequence[str]) -> SystemAnswer: ...
+
+    def rewrite(self, question: str, history: Sequence[str]) -> str: ...
 
 
 class _KbSystem:
@@ -106,14 +120,26 @@ class HybridSystem(_KbSystem):
 
         if self.domain:
             return QuestionAnswerer(self.kb)
-        return QuestionAnswerer(self.kb, domain_gate=False, abstain_below=0.0, check_answer_type=False)
+        return QuestionAnswerer(self.kb, domain_gate=False, always_answer=True)
 
     def answer(self, question: str) -> SystemAnswer:
+        return self.converse(question, ())
+
+    def converse(self, question: str, history: Sequence[str]) -> SystemAnswer:
+        """Answer ``question`` after the earlier ``history`` of the conversation (oldest first)."""
         from gridkb.records import Audience
 
         self.kb.forget_query_vectors()  # the retrieve step just memoised this question's vector: time it cold
-        result = self._answerer.answer(question, audience=Audience(self.audience))
-        return SystemAnswer(result.answer, result.resolved, result.category)
+        trace = self._answerer.trace(question, history, audience=Audience(self.audience))
+        result = trace.answer
+        assert result is not None
+        draft = trace.composed.text if trace.composed is not None else ""
+        confidence = result.confidence if trace.composed is not None else None
+        return SystemAnswer(result.answer, result.resolved, result.category, result.options, confidence, draft)
+
+    def rewrite(self, question: str, history: Sequence[str]) -> str:
+        """``question`` as the conversation makes it (a follow-up rewritten, a new question unchanged)."""
+        return self._answerer.contextualise(question, history)
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         from gridkb.records import Audience

@@ -21,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from gridkb.organisation.taxonomy import UNKNOWN, Taxonomy
 from gridkb.production.normalize import compact, normalize_line
 from gridkb.records import Classification
+from gridkb.storage.blas import one_blas_thread
 
 KEYWORD_WEIGHT = 0.5  # logit added per keyword hit (at most 3 hits count)
 KNN_WEIGHT = 0.5  # share of the nearest labelled examples' vote in the final distribution
@@ -81,6 +82,12 @@ class CategoryClassifier:
     def probabilities(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities (rows follow ``texts``; columns follow ``self.classes``)."""
         vectors = np.atleast_2d(vectors)
+        if len(vectors) == 1:  # one question while serving: keep the query encoder's cores free
+            with one_blas_thread():
+                return self._probabilities(vectors, texts)
+        return self._probabilities(vectors, texts)
+
+    def _probabilities(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         logits = vectors @ self.coef.T + self.intercept
         if len(self.classes) == 2:  # sklearn's binary form has one column
             logits = np.column_stack([-logits[:, 0], logits[:, 0]])

@@ -115,6 +115,10 @@ class Lexicon:
         """Nouns, names and time words of ``text`` (two characters or more), by jieba's tagger."""
         return [w for w, flag in self._keyword_extractor.postokenizer.cut(text) if len(w) >= 2 and flag[:1] in ("n", "t")]
 
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part-of-speech flag) pairs of ``text`` by jieba's tagger; dictionary terms are tagged "x"."""
+        return [(w, flag) for w, flag in self._keyword_extractor.postokenizer.cut(text)]
+
     def tokenize(self, text: str) -> list[str]:
         """Search tokens: jieba's search mode (words and their sub-words), lower-cased, no stopwords or punctuation."""
         tokens = []

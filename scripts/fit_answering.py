@@ -1,0 +1,248 @@
+"""Fit the answer path's two models on the dev splits, and choose its threshold.
+
+    python scripts/fit_answering.py [--kb kb/build] [--folds 5] [--target-wrong 0.04] [--dry-run]
+
+1. The reranker: LightGBM lambdarank over the candidate features; a candidate is relevant when
+   its answer holds every key phrase of the question. Questions: the dev splits of the domain set
+   and the real-phrasing set, and the shared real customer phrasings (development only).
+2. The confidence model: the reranker is refitted fold by fold, so that every dev question is
+   ranked by a model that never saw it (as a new question will be); a logistic regression over the
+   decision features of those out-of-fold answers predicts "right", and Platt scaling fitted on its
+   own out-of-fold scores calibrates it. Unanswerable dev questions are the negatives the
+   model must learn to decline.
+3. The threshold: the lowest confidence at which, on the out-of-fold dev answers, at most
+   ``--target-wrong`` of all questions get a confidently wrong answer (resolved but not right).
+   Then the clarification floor: a candidate offered as an option scores at least what a right
+   answer's top candidate scores in nine cases out of ten.
+
+Writes ``kb/reranker.txt`` and ``kb/answer_confidence.yaml`` and prints the cross-validated figures,
+with the reliability table. Test splits are never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_predict
+
+from gridkb.application.candidates import FEATURES, Candidate, feature_matrix
+from gridkb.application.decide import CONFIDENCE_FILE, DECISION_FEATURES, ConfidenceModel, clarification_options
+from gridkb.application.guards import check
+from gridkb.application.qa import AnswerTrace, QuestionAnswerer
+from gridkb.application.rerank import RERANKER_FILE, Reranker
+from gridkb.config import Settings
+from gridkb.evaluation import datasets as ds
+from gridkb.evaluation.calibration import expected_calibration_error, format_reliability, reliability_table
+from gridkb.kb import KnowledgeBase
+from gridkb.records import Audience
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_REAL = ROOT.parent / "shared" / "eval-data" / "real-queries" / "dev.jsonl"
+# monotone in the direction that means "answers better" (1), "worse" (-1), or free (0)
+MONOTONE = {
+    "fused": 1, "fused_rank": -1, "dense": 1, "wording_dense": 1, "bm25_share": 1, "subject_recall": 1, "subject_recall_text": 1,
+    "subject_precision": 1, "extra_subject_words": -1, "char_overlap": 1, "wording_overlap": 1, "kind_primary_match": 1, "kind_overlap": 1,
+    "kind_evidence": 1, "customer_agreement": 1, "action_agreement": 1, "category_match": 1,
+}
+RANKER_PARAMS = {
+    "objective": "lambdarank",
+    "metric": "ndcg",
+    "eval_at": [1, 3],
+    "learning_rate": 0.05,
+    "num_leaves": 7,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "monotone_constraints": [MONOTONE.get(name, 0) for name in FEATURES],
+    "monotone_constraints_method": "advanced",
+    "verbosity": -1,
+    "num_threads": 2,
+    "seed": 7,
+}
+ROUNDS = 300
+REGULARISATION_C = 0.1  # of the confidence regression (5-fold cross-validated log-loss on dev)
+
+
+@dataclass
+class DevQuestion:
+    id: str
+    text: str
+    groups: list[list[str]] | None  # key phrases; None: the knowledge base must decline
+    audience: Audience
+    source: str  # which dev set it comes from
+    trace: AnswerTrace | None = None  # None: refused before retrieval (guards, out of scope)
+    labels: list[int] = field(default_factory=list)
+
+    def right(self, text: str) -> bool:
+        return self.groups is not None and ds.key_phrases_found(text, self.groups)
+
+
+def dev_questions(datasets: Path) -> list[DevQuestion]:
+    questions = [DevQuestion(q.id, q.question, q.key_phrases, Audience.INTERNAL, "domain") for q in ds.load_domain(datasets / "domain_qa.jsonl", "dev")]
+    questions += [DevQuestion(q.id, q.question, None, Audience.PUBLIC, "unanswerable") for q in ds.load_unanswerable(datasets / "unanswerable.jsonl", "dev")]
+    real = [(q, "real phrasing") for q in ds.load_real(datasets / "real_phrasing.jsonl", "dev")]
+    if SHARED_REAL.exists():
+        real += [(q, "shared real") for q in ds.load_real(SHARED_REAL, "dev")]
+    questions += [DevQuestion(q.id, q.q, None if q.unanswerable else q.must, Audience.PUBLIC, source) for q, source in real]
+    return questions
+
+
+def gather(answerer: QuestionAnswerer, questions: list[DevQuestion]) -> None:
+    """Candidates and their relevance labels for every question that reaches retrieval."""
+    for question in questions:
+        if check(question.text):
+            continue
+        query = answerer.searcher.prepare(question.text)
+        if not answerer.in_domain(query):
+            continue
+        trace = AnswerTrace(question.text)
+        answerer.gather(trace, query, question.audience)
+        if trace.candidates:
+            question.trace = trace
+            question.labels = [int(question.right(c.answer)) for c in trace.candidates]
+
+
+def fold_of(question_id: str, folds: int) -> int:
+    return int(hashlib.sha1(question_id.encode()).hexdigest(), 16) % folds
+
+
+def fit_ranker(questions: list[DevQuestion]) -> lightgbm.Booster:
+    usable = [q for q in questions if q.trace is not None and any(q.labels)]
+    matrix = np.vstack([feature_matrix(q.trace.candidates) for q in usable])  # type: ignore[union-attr]
+    labels = np.concatenate([q.labels for q in usable])
+    data = lightgbm.Dataset(matrix, labels, group=[len(q.labels) for q in usable], feature_name=list(FEATURES), free_raw_data=False)
+    return lightgbm.train(RANKER_PARAMS, data, num_boost_round=ROUNDS)
+
+
+@dataclass
+class Outcome:
+    question: DevQuestion
+    features: dict[str, float]
+    right: bool
+    top_score: float
+
+
+def out_of_fold_outcomes(answerer: QuestionAnswerer, questions: list[DevQuestion], folds: int) -> list[Outcome]:
+    """Each question answered through a reranker fitted without its fold."""
+    outcomes = []
+    for fold in range(folds):
+        ranker = Reranker(fit_ranker([q for q in questions if fold_of(q.id, folds) != fold]))
+        for question in (q for q in questions if q.trace is not None and fold_of(q.id, folds) == fold):
+            trace = question.trace
+            assert trace is not None
+            trace.ranked = ranker.run(trace.candidates)
+            answerer.assess(trace)
+            assert trace.composed is not None
+            outcomes.append(Outcome(question, dict(trace.features), question.right(trace.composed.text), trace.ranked[0].score))
+    return outcomes
+
+
+def fit_confidence(
+    outcomes: list[Outcome], folds: int, target_wrong: float, max_clarified: float, refused: int
+) -> tuple[ConfidenceModel, np.ndarray]:
+    matrix = np.array([[o.features[n] for n in DECISION_FEATURES] for o in outcomes])
+    labels = np.array([o.right for o in outcomes])
+    mean, scale = matrix.mean(axis=0), matrix.std(axis=0)
+    scale[scale == 0] = 1.0
+    standard = (matrix - mean) / scale
+    regression = LogisticRegression(C=REGULARISATION_C, max_iter=2000)
+    scores = cross_val_predict(regression, standard, labels, cv=folds, method="decision_function")
+    platt = LogisticRegression(C=1e6, max_iter=2000).fit(scores.reshape(-1, 1), labels)  # fitted on held-out scores only
+    calibrated = platt.predict_proba(scores.reshape(-1, 1))[:, 1]
+    regression.fit(standard, labels)
+    threshold = choose_threshold(calibrated, labels, target_wrong, len(outcomes) + refused)
+    floor = choose_floor(outcomes, calibrated < threshold, max_clarified * (len(outcomes) + refused))
+    model = ConfidenceModel(
+        tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, regression.coef_[0])), float(regression.intercept_[0]),
+        float(platt.coef_[0][0]), float(platt.intercept_[0]), threshold, floor,
+    )
+    return model, calibrated
+
+
+def choose_floor(outcomes: list[Outcome], unsure: np.ndarray, most: float) -> float:
+    """The lowest option score at which at most ``most`` of the questions the bot is unsure of get
+    a clarifying question (offering options nobody meant wastes the customer's time)."""
+    scores = sorted({r.score for o in outcomes for r in o.question.trace.ranked[:6]})  # type: ignore[union-attr]
+    for floor in scores:
+        asked = sum(1 for o, u in zip(outcomes, unsure) if u and clarification_options(o.question.trace.ranked, floor))  # type: ignore[union-attr]
+        if asked <= most:
+            return float(floor)
+    return float("inf")
+
+
+def choose_threshold(confidences: np.ndarray, right: np.ndarray, target_wrong: float, total: int) -> float:
+    """The lowest threshold with at most ``target_wrong`` × ``total`` confidently wrong answers."""
+    for threshold in np.unique(np.concatenate([[0.0], confidences])):
+        wrong = int(np.sum((confidences >= threshold) & ~right))
+        if wrong <= target_wrong * total:
+            return float(threshold)
+    return 1.0
+
+
+def report(outcomes: list[Outcome], calibrated: np.ndarray, model: ConfidenceModel, refused: list[DevQuestion]) -> None:
+    right = np.array([o.right for o in outcomes])
+    answerable = np.array([o.question.groups is not None for o in outcomes])
+    resolved = calibrated >= model.threshold
+    options = [[] if r else clarification_options(o.question.trace.ranked, model.clarify_floor) for o, r in zip(outcomes, resolved)]  # type: ignore[union-attr]
+    clarified = np.array([bool(x) for x in options])
+    meant = np.array([any(o.question.right(x.candidate.answer) for x in opts) for o, opts in zip(outcomes, options)])
+    total = len(outcomes) + len(refused)
+    all_answerable = int(answerable.sum()) + sum(1 for q in refused if q.groups is not None)
+    print(f"dev questions: {total} ({all_answerable} answerable); refused before retrieval: {len(refused)}")
+    print(f"top candidate right (out of fold): {right[answerable].mean():.3f} of the answerable that reach retrieval")
+    print(f"threshold {model.threshold:.3f}: right {np.sum(resolved & right) / all_answerable:.3f} of answerable, "
+          f"confidently wrong {np.sum(resolved & ~right) / total:.3f} of all, clarify floor {model.clarify_floor:.3f}")
+    for source in dict.fromkeys(o.question.source for o in outcomes):
+        mine = np.array([o.question.source == source for o in outcomes])
+        n_all = int(mine.sum()) + sum(1 for q in refused if q.source == source)
+        n_ans = int((mine & answerable).sum()) + sum(1 for q in refused if q.source == source and q.groups is not None)
+        right_share = np.sum(mine & resolved & right) / n_ans if n_ans else 0.0
+        with_options = np.sum(mine & ((resolved & right) | (clarified & meant))) / n_ans if n_ans else 0.0
+        print(f"  {source:14s} {n_all:4d} questions: right {right_share:.3f} ({with_options:.3f} with one clarifying question) of {n_ans} "
+              f"answerable, confidently wrong {np.sum(mine & resolved & ~right) / n_all:.3f}, clarified {np.sum(mine & clarified) / n_all:.3f}")
+    print(f"expected calibration error (out of fold): {expected_calibration_error(list(calibrated), list(right)):.3f}")
+    print("\n".join(format_reliability(reliability_table(list(calibrated), list(right)))))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kb", type=Path, default=ROOT / "kb" / "build")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--target-wrong", type=float, default=0.04, help="confidently wrong answers allowed, share of all dev questions")
+    parser.add_argument("--max-clarified", type=float, default=0.2, help="clarifying questions allowed, share of all dev questions")
+    parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
+    args = parser.parse_args()
+    settings = Settings(kb_dir=args.kb, config_dir=ROOT / "kb", shared_query_cache=False)
+    answerer = QuestionAnswerer(KnowledgeBase(settings))
+    questions = dev_questions(ROOT / "eval" / "datasets")
+    print(f"gathering candidates for {len(questions)} dev questions", file=sys.stderr)
+    gather(answerer, questions)
+    reached = [q for q in questions if q.trace is not None]
+    outcomes = out_of_fold_outcomes(answerer, reached, args.folds)
+    refused = [q for q in questions if q.trace is None]
+    model, calibrated = fit_confidence(outcomes, args.folds, args.target_wrong, args.max_clarified, len(refused))
+    report(outcomes, calibrated, model, refused)
+    if args.dry_run:
+        return 0
+    booster = fit_ranker(reached)
+    (ROOT / "kb" / RERANKER_FILE).write_text(booster.model_to_string(), encoding="utf-8")
+    note = (
+        f"Fitted by scripts/fit_answering.py on {len(questions)} dev questions ({len(reached)} reached retrieval);\n"
+        f"threshold: the lowest confidence with at most {args.target_wrong:.0%} of dev questions confidently wrong."
+    )
+    model.save(ROOT / "kb" / CONFIDENCE_FILE, note)
+    print(f"wrote kb/{RERANKER_FILE} and kb/{CONFIDENCE_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

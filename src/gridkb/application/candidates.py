@@ -1,0 +1,310 @@
+"""Candidates for answering, the second stage: every FAQ wording and passage hybrid retrieval found,
+described by the features the reranker weighs.
+
+An FAQ is matched through each of its wordings on its own (the question and every alternative
+wording), so "交电费有哪些方式" meets the FAQ through the alternative that says so. A candidate's
+features say how well it answers *this* question, not only how many words it shares with it: the
+share of the question's subject it covers, the share of its own subject the question asks about
+(an FAQ on 多交的电费 is about more than 交电费), whether it asks for the same kind of information
+and whether its answer holds that kind (a price, a date, channels…), customer-type and action
+agreement, category agreement, and the retrieval scores.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from gridkb.application.analysis import InfoKind, QuestionAnalyser, QuestionAnalysis, idf
+from gridkb.application.compose import extract
+from gridkb.application.search import RetrievalSignals, SearchHit, Searcher
+from gridkb.kb import KnowledgeBase
+from gridkb.production.normalize import normalize_query
+from gridkb.records import ChunkKind
+
+_WORD_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
+MISSING = float("nan")
+VERB_WEIGHT = 0.5
+ACTION_WEIGHT = 1.5  # an action (交, 办, 装…) weighs like a common subject word; its words say little alone  # a feature that does not apply (LightGBM's missing value)
+KIND_CODES = {kind: float(n) for n, kind in enumerate(InfoKind)}
+FEATURES = (
+    "is_faq",
+    "fused",
+    "fused_rank",
+    "dense",
+    "wording_dense",
+    "bm25_share",
+    "subject_recall",
+    "subject_recall_text",
+    "subject_precision",
+    "extra_subject_words",
+    "char_overlap",
+    "wording_overlap",
+    "kind_primary_match",
+    "kind_overlap",
+    "kind_evidence",
+    "customer_agreement",
+    "action_agreement",
+    "category_match",
+    "category_confidence",
+    "question_kind",
+    "question_subject_words",
+    "unknown_subject_share",
+    "unknown_names",
+    "answer_chars",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to answer a question: an FAQ through one of its wordings, or a passage."""
+
+    hit: SearchHit
+    wording: str  # the FAQ wording compared with the question ("" for a passage)
+    answer: str  # what it answers with: the FAQ's answer, or the passage's units that hold what was asked
+    features: tuple[float, ...]  # in FEATURES order
+
+    @property
+    def is_faq(self) -> bool:
+        return self.hit.chunk.kind is ChunkKind.FAQ
+
+    @property
+    def question(self) -> str:
+        """The FAQ's main question ("" for a passage)."""
+        return faq_question(self.hit.chunk.text) if self.is_faq else ""
+
+    def feature(self, name: str) -> float:
+        return self.features[FEATURES.index(name)]
+
+
+def faq_answer(text: str) -> str:
+    """The answer part of an FAQ chunk ("问：…\\n答：…")."""
+    return text.split("答：", 1)[1].strip() if "答：" in text else text
+
+
+def faq_question(text: str) -> str:
+    """The question part of an FAQ chunk."""
+    return text.split("\n", 1)[0].removeprefix("问：").strip()
+
+
+class CandidateFinder:
+    """Turns the hits of one retrieval into described candidates."""
+
+    def __init__(self, kb: KnowledgeBase, searcher: Searcher, analyser: QuestionAnalyser) -> None:
+        self.kb = kb
+        self.searcher = searcher
+        self.analyser = analyser
+        self._wording_analyses: dict[str, QuestionAnalysis] = {}
+
+    @cached_property
+    def _wordings(self) -> dict[str, list[tuple[str, str]]]:
+        """FAQ id → its (wording id, wording) pairs: the question first, then the alternatives."""
+        table: dict[str, list[tuple[str, str]]] = {}
+        for row in self.searcher.faq_rows:
+            table.setdefault(row["faq_id"], []).append((row["id"], row["text"]))
+        return table
+
+    def _analysis(self, wording_id: str, text: str) -> QuestionAnalysis:
+        analysis = self._wording_analyses.get(wording_id)
+        if analysis is None:
+            analysis = self._wording_analyses.setdefault(wording_id, self.analyser.analyse(text))
+        return analysis
+
+    def run(self, question: QuestionAnalysis, signals: RetrievalSignals) -> list[Candidate]:
+        """One candidate per passage hit and per wording of each FAQ hit."""
+        if not signals.hits:
+            return []
+        vector = self.kb.query_vector(signals.query)
+        chunk_cosines = self.searcher.chunk_cosines(vector, [h.chunk.id for h in signals.hits])
+        faq_ids = [h.chunk.faq_id for h in signals.hits if h.chunk.kind is ChunkKind.FAQ and h.chunk.faq_id]
+        wording_ids = [w for f in faq_ids for w, _ in self._wordings.get(f, ())]
+        wording_cosines = self.searcher.wording_cosines(vector, wording_ids)
+        context = _QuestionContext.of(question, self.analyser, self.kb, signals)
+        candidates = []
+        for rank, hit in enumerate(signals.hits, start=1):
+            shared = context.shared_features(hit, rank, chunk_cosines.get(hit.chunk.id, hit.dense_score))
+            if hit.chunk.kind is ChunkKind.FAQ and hit.chunk.faq_id in self._wordings:
+                answer = faq_answer(hit.chunk.text)
+                for wording_id, wording in self._wordings[hit.chunk.faq_id]:
+                    own = context.wording_features(self._analysis(wording_id, wording), answer, wording_cosines.get(wording_id, MISSING))
+                    candidates.append(Candidate(hit, wording, answer, _ordered({**shared, **own})))
+            else:
+                answer = extract(hit.chunk.text, context.unit_score)
+                own = context.passage_features(answer)
+                candidates.append(Candidate(hit, "", answer, _ordered({**shared, **own})))
+        return candidates
+
+
+def _ordered(values: dict[str, float]) -> tuple[float, ...]:
+    return tuple(float(values[name]) for name in FEATURES)
+
+
+@dataclass(frozen=True)
+class _QuestionContext:
+    """What every candidate of one question is compared with."""
+
+    question: QuestionAnalysis
+    analyser: QuestionAnalyser
+    weights: dict[str, float]  # subject word → IDF
+    bm25_ceiling: float
+    category: str
+    category_confidence: float
+    unknown_share: float
+    unknown_names: int  # proper names of the question the knowledge base never uses (上海, 特斯拉)
+    tokens: tuple[str, ...]  # the question's search tokens of two characters or more
+
+    @classmethod
+    def of(cls, question: QuestionAnalysis, analyser: QuestionAnalyser, kb: KnowledgeBase, signals: RetrievalSignals) -> "_QuestionContext":
+        size = len(kb.chunks)
+        frequency = kb.document_frequency
+        # the things named weigh fully; what is done to them (verbs, adjectives) half
+        weights = {w: idf(w, frequency, size) * (1.0 if w in question.topic else VERB_WEIGHT) for w in question.subject}
+        weights.update({_action_word(a): ACTION_WEIGHT for a in question.actions})
+        ceiling = sum(idf(t, frequency, size) for t in set(signals.tokens))
+        unknown = sum(weights[w] for w in question.subject if frequency.get(w, 0) == 0) / sum(weights.values()) if weights else 0.0
+        classification = signals.classification
+        category = classification.category if classification and classification.category != "unknown" else ""
+        confidence = classification.confidence if classification else 0.0
+        tokens = tuple(dict.fromkeys(t for t in signals.tokens if len(t) >= 2))
+        unknown_names = sum(1 for name in question.names if frequency.get(name.lower(), 0) == 0)
+        return cls(question, analyser, weights, ceiling, category, confidence, unknown, unknown_names, tokens)
+
+    def unit_score(self, unit: str) -> float:
+        """How well one sentence, list or table of a passage answers the question: the subject it
+        covers, whether it holds the kind of information asked, the question's words, a figure."""
+        clean = normalize_query(unit).lower()
+        recall = self._recall(clean)
+        asked = self.question.kind is not InfoKind.OTHER and self.question.kind in self.analyser.evidence(unit)
+        words = sum(1 for t in self.tokens if t in clean) / len(self.tokens) if self.tokens else 0.0
+        return (0.0 if math.isnan(recall) else recall) + float(asked) + 0.5 * words + (0.3 if any(c.isdigit() for c in unit) else 0.0)
+
+    def shared_features(self, hit: SearchHit, rank: int, dense: float) -> dict[str, float]:
+        chunk = hit.chunk
+        return {
+            "is_faq": float(chunk.kind is ChunkKind.FAQ),
+            "fused": hit.score,
+            "fused_rank": float(rank),
+            "dense": dense,
+            "bm25_share": hit.bm25_score / self.bm25_ceiling if self.bm25_ceiling else 0.0,
+            "subject_recall_text": self._recall(normalize_query(chunk.text).lower()),
+            "category_match": float(chunk.category == self.category) if self.category else MISSING,
+            "category_confidence": self.category_confidence,
+            "question_kind": KIND_CODES[self.question.kind],
+            "question_subject_words": float(len(self.question.subject)),
+            "unknown_subject_share": self.unknown_share,
+            "unknown_names": float(min(2, self.unknown_names)),
+        }
+
+    def wording_features(self, wording: QuestionAnalysis, answer: str, cosine: float) -> dict[str, float]:
+        """An FAQ seen through one wording: the wording is compared with the question, the answer
+        is checked for the kind of information asked."""
+        text = wording.text.lower()
+        actions = [_action_word(a) for a in wording.actions]
+        extra = [w for w in wording.subject if not self._mentions(self.question.text.lower(), w)]
+        extra += [a for a in actions if a not in self.weights]
+        return {
+            "wording_dense": cosine,
+            "subject_recall": self._recall(text, (*wording.subject, *actions)),
+            "subject_precision": self._precision(len(wording.subject) + len(actions), extra),
+            "extra_subject_words": float(min(3, len(extra))),
+            "char_overlap": _dice(_bigrams("".join(self.question.subject)), _bigrams("".join(wording.subject))),
+            "wording_overlap": _dice(_bigrams(_letters(self.question.text)), _bigrams(_letters(wording.text))),
+            "kind_primary_match": float(wording.kind is self.question.kind),
+            "kind_overlap": float(bool(set(wording.kinds) & set(self.question.kinds))),
+            "kind_evidence": self._kind_evidence(answer),
+            "customer_agreement": self._customer_agreement(wording.text + answer),
+            "action_agreement": _agreement(set(self.question.actions), set(wording.actions)),
+            "answer_chars": math.log1p(len(answer)),
+        }
+
+    def passage_features(self, answer: str) -> dict[str, float]:
+        """A passage seen through the units it would answer with."""
+        text = answer
+        clean = normalize_query(text).lower()
+        return {
+            "wording_dense": MISSING,
+            "subject_recall": self._recall(clean),
+            "subject_precision": MISSING,
+            "extra_subject_words": MISSING,
+            "char_overlap": MISSING,
+            "wording_overlap": MISSING,
+            "kind_primary_match": MISSING,
+            "kind_overlap": MISSING,
+            "kind_evidence": self._kind_evidence(text),
+            "customer_agreement": self._customer_agreement(text),
+            "action_agreement": MISSING,
+            "answer_chars": math.log1p(len(text)),
+        }
+
+    def _mentions(self, text: str, word: str) -> bool:
+        if word.startswith(ACTION_PREFIX):
+            action = word.removeprefix(ACTION_PREFIX)
+            return any(len(s) >= 2 and s in text for s, a in self.analyser.rules.actions.items() if a == action)
+        return any(surface.lower() in text for surface in self.analyser.surfaces(word))
+
+    def _recall(self, text: str, words: Sequence[str] = ()) -> float:
+        """IDF-weighted share of the question's subject words that ``text`` (or ``words``) holds."""
+        total = sum(self.weights.values())
+        if not total:
+            return MISSING
+        held = set(words)
+        return sum(weight for word, weight in self.weights.items() if word in held or self._mentions(text, word)) / total
+
+    def _precision(self, count: int, extra: Sequence[str]) -> float:
+        """Share of a wording's ``count`` subject words and actions the question also names."""
+        if not count:
+            return MISSING
+        return 1.0 - len(extra) / count
+
+    def _kind_evidence(self, answer: str) -> float:
+        if self.question.kind is InfoKind.OTHER:
+            return MISSING
+        return float(self.question.kind in self.analyser.evidence(answer))
+
+    def _customer_agreement(self, text: str) -> float:
+        """1: names the question's customer type; -1: names only other types; 0: no type to compare."""
+        asked = set(self.question.customers)
+        if not asked:
+            return 0.0
+        named = self.analyser.customers_in(text)
+        return 1.0 if named & asked else (-1.0 if named else 0.0)
+
+
+ACTION_PREFIX = "动作:"
+
+
+def _action_word(action: str) -> str:
+    """An action class as a word of the subject ("动作:缴费"), matched through the class's words."""
+    return ACTION_PREFIX + action
+
+
+def _agreement(asked: set[str], offered: set[str]) -> float:
+    if not asked or not offered:
+        return 0.0
+    return 1.0 if asked & offered else -1.0
+
+
+def _letters(text: str) -> str:
+    """The words of a text without punctuation or spaces (question marks do not make a question)."""
+    return "".join(_WORD_CHAR.findall(text.lower()))
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _dice(a: Iterable[str], b: Iterable[str]) -> float:
+    first, second = set(a), set(b)
+    if not first or not second:
+        return 0.0
+    return 2 * len(first & second) / (len(first) + len(second))
+
+
+def feature_matrix(candidates: Sequence[Candidate]) -> np.ndarray:
+    """The candidates' features as rows, in FEATURES order."""
+    return np.array([c.features for c in candidates], dtype=np.float64).reshape(len(candidates), len(FEATURES))

@@ -1,0 +1,101 @@
+"""Answer text: a curated FAQ answer, or the sentences, lists and tables of a passage that hold what
+was asked, with numbers, units and lists kept whole (a list or a table is never cut), short enough
+for a chat bubble.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from gridkb.application.search import SearchHit
+from gridkb.production.chunking import split_sentences
+from gridkb.records import ChunkKind
+
+MAX_ANSWER_CHARS = 220
+KEEP_SHARE = 0.6  # a unit joins the best one when it scores at least this share of it
+_LIST_LINE = re.compile(r"^(?:[a-zA-Z][)）]|\d{1,2}[.．、)）]|[（(]\d{1,2}[）)]|[（(][一二三四五六七八九十]+[）)]|[-•·●])")
+_TABLE_ROW = re.compile(r"^[^：；。]{1,16}：[^；]*；[^：；]{1,16}：")  # "档次：第一档；电价标准：0.59 元/千瓦时"
+
+UnitScore = Callable[[str], float]
+
+
+@dataclass(frozen=True)
+class Composed:
+    """An answer's text and the hits it cites."""
+
+    text: str
+    used: tuple[SearchHit, ...]
+
+
+def answer_text(hit: SearchHit) -> str:
+    """What a hit answers with: an FAQ's answer, or the passage."""
+    text = hit.chunk.text
+    if hit.chunk.kind is ChunkKind.FAQ and "答：" in text:
+        return text.split("答：", 1)[1].strip()
+    return text
+
+
+def units(text: str) -> list[list[str]]:
+    """A text as units that must stay whole: a sentence; a list with the line that introduces it;
+    the rows of a table (one "列：值；列：值" line each).
+
+    A list runs from a line ending in "：" through the following item lines (numbered or not) up to
+    the first item that ends with "。".
+    """
+    lines = [line for line in text.split("\n") if line.strip()]
+    found: list[list[str]] = []
+    open_list = open_table = False
+    for line in lines:
+        if _TABLE_ROW.match(line):
+            if open_table:
+                found[-1].append(line)
+            else:
+                found.append([line])
+            open_table, open_list = True, False
+        elif open_list and (_LIST_LINE.match(line) or (len(line) <= 80 and not found[-1][-1].endswith("。"))):
+            found[-1].append(line)  # an item joins its list and the line that announced it
+        elif line.endswith("："):
+            found.append([line])
+            open_list, open_table = True, False
+        else:
+            found.extend([s] for s in split_sentences(line))
+            open_list = open_table = False
+    return found
+
+
+def extract(text: str, score: UnitScore, limit: int = MAX_ANSWER_CHARS) -> str:
+    """The units of ``text`` that answer best (by ``score``), in their original order: the best
+    one, and the others that score nearly as well while the answer stays within ``limit``."""
+    whole = ["\n".join(unit) for unit in units(text)]
+    if not whole:
+        return ""
+    scored = sorted(((score(u), n) for n, u in enumerate(whole)), key=lambda x: (-x[0], x[1]))
+    best = scored[0][0]
+    chosen = [scored[0][1]]
+    size = len(whole[chosen[0]])
+    for value, n in scored[1:]:
+        if value <= 0 or value < KEEP_SHARE * best or size + len(whole[n]) > limit:
+            continue
+        chosen.append(n)
+        size += len(whole[n])
+    return "\n".join(whole[n] for n in sorted(chosen))
+
+
+def complete_answer(text: str, used: list[SearchHit], others: Sequence[SearchHit], tokens: Sequence[str]) -> tuple[str, list[SearchHit]]:
+    """A question with several parts: add the best unit of another passage that covers what the
+    answer so far leaves out (at least two of the question's words), within the size limit."""
+    missing = [t for t in tokens if len(t) >= 2 and t not in text]
+    if len(missing) < 2:
+        return text, used
+    best: tuple[int, str, SearchHit] | None = None
+    for hit in others:
+        for unit in units(answer_text(hit)):
+            joined = "\n".join(unit)
+            covered = sum(1 for t in missing if t in joined)
+            if covered >= 2 and len(text) + len(joined) <= MAX_ANSWER_CHARS and (best is None or covered > best[0]):
+                best = (covered, joined, hit)
+    if best is None:
+        return text, used
+    return f"{text}\n{best[1]}", [*used, best[2]]

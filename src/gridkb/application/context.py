@@ -1,0 +1,108 @@
+"""Conversation context, only when it belongs: an elliptical follow-up (那企业呢？, 那要多久？,
+超过了怎么算) is rewritten with the earlier turns; a question that names a subject of its own
+(燃气费怎么交, asked after two tariff questions) is a new topic and stands alone.
+
+The rule rests on the question analysis: a follow-up is a message that names no thing of its own
+(no noun beyond customer types, contrasts such as 农村/夏天 and question words), or one made of an
+opener and a substitute (那充电桩呢). Only those borrow from the conversation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from gridkb.application.analysis import QuestionAnalyser
+from gridkb.production.lexicon import Lexicon
+
+FOLLOW_UP_OPENER = re.compile(r"^(那么|那|还有|另外|如果是|如果|要是|换成|假如是|假如|换作|若是)")
+_SUBSTITUTE_TAIL = re.compile(r"(的话)?(的)?(呢|怎么样|咋样|又如何|如何)?[？?。!！]*$")
+_QUESTION_TAIL = re.compile(
+    r"(需要|要|得|能|可以|可不可以|是否|会|该|应该|一般|大概)?(什么|啥|怎么|咋|怎样|如何|多少|多久|多长|哪|几|吗|是不是|要不要|能不能|有没有|会不会|可不可以).*$"
+)
+# terms that stand for one another in a follow-up ("那企业呢？" after a question about 居民)
+CONTRASTS = (
+    ("低压居民", "低压非居民", "高压单电源", "高压双电源", "居民", "非居民", "企业", "公司", "工厂", "厂里", "商铺", "商业", "工业",
+     "小微企业", "单位", "个人", "高压", "低压", "自然人", "非自然人"),
+    ("城区", "城市", "市区", "农村", "乡村", "山区", "偏远地区", "特殊边远地区"),
+    ("单电源", "双电源"),
+    ("夏天", "夏季", "冬天", "冬季", "平时", "5–10 月", "其他月份"),
+    ("投诉", "举报", "意见建议", "建议"),
+    ("第一档", "第二档", "第三档", "一档", "二档", "三档"),
+    ("高峰", "平段", "低谷", "尖峰"),
+)
+
+
+class FollowUpRewriter:
+    """Rewrites elliptical follow-ups with the conversation so far; leaves new questions alone."""
+
+    def __init__(self, analyser: QuestionAnalyser, lexicon: Lexicon, prepare: Callable[[str], str]) -> None:
+        """``prepare``: the searcher's query normalisation (typos, pinyin), applied before analysis."""
+        self.analyser = analyser
+        self.lexicon = lexicon
+        self.prepare = prepare
+
+    def is_follow_up(self, question: str) -> bool:
+        """True when ``question`` needs the earlier turns to be understood."""
+        prepared = self.prepare(question)
+        if not self.analyser.analyse(prepared).self_contained:
+            return True
+        return bool(FOLLOW_UP_OPENER.match(prepared)) and _substitute(prepared) is not None
+
+    def rewrite(self, question: str, history: Sequence[str]) -> str:
+        """``question`` made self-contained with ``history`` (the earlier questions as rewritten,
+        oldest first), or unchanged when it is not a follow-up.
+
+        - "那企业呢？" after "居民新装要多久": the contrasting term is swapped ("企业新装要多久");
+        - "那充电桩呢？" after "峰谷电价怎么算": the new subject takes the earlier question's ask
+          ("充电桩怎么算");
+        - otherwise the subject of the last turn that named one is carried over ("要多久？" after
+          "居民新装要什么资料" → "业扩报装要多久？").
+        """
+        if not history or not self.is_follow_up(question):
+            return question
+        prepared = self.prepare(question)
+        previous = history[-1]
+        if swapped := swap_contrast(prepared, previous):
+            return swapped
+        substitute = _substitute(prepared)
+        if substitute and self.analyser.analyse(substitute).self_contained and (ask := _ask_of(self.prepare(previous))):
+            return substitute + ask
+        current = self.lexicon.linked_entities(prepared)
+        for earlier in reversed(history):
+            entities = self.lexicon.linked_entities(self.prepare(earlier))
+            if entities:
+                carried = [self.lexicon.by_id[e].name for e in entities if e not in current]
+                business = [n for n in carried if self.lexicon.by_id[f"ent:{n}"].type == "business"] or carried[:1]
+                return "".join(business[:2]) + FOLLOW_UP_OPENER.sub("", prepared)
+        return f"{previous}，{question}"  # no named topic: the previous question is the context
+
+
+def _substitute(follow_up: str) -> str | None:
+    """The X of "那X呢" / "如果是X的话", or None when the follow-up asks a question of its own."""
+    focus = _SUBSTITUTE_TAIL.sub("", FOLLOW_UP_OPENER.sub("", follow_up)).strip("，, ")
+    if not focus or (_QUESTION_TAIL.search(focus) and not follow_up.rstrip("？?").endswith("呢")):
+        return None
+    return focus
+
+
+def _ask_of(question: str) -> str:
+    """The question part of an earlier question ("峰谷电价怎么算" → "怎么算")."""
+    match = _QUESTION_TAIL.search(question)
+    return match.group(0) if match else ""
+
+
+def swap_contrast(follow_up: str, previous: str) -> str | None:
+    """"那企业呢？" after "居民新装要多久" → "企业新装要多久": the follow-up's term replaces the one of
+    the same contrast group in the previous question."""
+    focus = _substitute(follow_up)
+    if focus is None:
+        return None
+    for group in CONTRASTS:
+        new = next((term for term in group if term in focus), None)
+        if new is None:
+            continue
+        old = next((term for term in sorted(group, key=len, reverse=True) if term in previous and term not in focus), None)
+        if old is not None:
+            return previous.replace(old, focus, 1)
+    return None
