@@ -207,6 +207,8 @@ def ask(
     console.print(f"\n[dim]{state} · confidence {answer.confidence:.2f} · {answer.category} · {answer.department}[/dim]")
     for i, source in enumerate(answer.sources, start=1):
         console.print(f"[dim][{i}] {source.title} › {source.section}[/dim]", highlight=False)
+    for number, option in enumerate(answer.options, start=1):
+        console.print(f"  {number}. {option}", markup=False, highlight=False)
     if answer.suggestions:
         console.print("猜你想问: " + " | ".join(answer.suggestions), markup=False)
 
@@ -340,6 +342,9 @@ def _print_json(data: Any) -> None:
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
 
+HANDOFF_MESSAGE = "转人工"  # what choosing "none of these" of a clarifying question says
+
+
 @app.command()
 @clean_errors
 def chat(kb: KbOption = None, db: DbOption = None, channel: Annotated[str, typer.Option(help="channel recorded on the session")] = "terminal") -> None:
@@ -347,6 +352,7 @@ def chat(kb: KbOption = None, db: DbOption = None, channel: Annotated[str, typer
     desk = _desk(kb, db)
     session_id = None
     last_message = None
+    options: tuple[str, ...] = ()
     console.print("[dim]供电服务智能客服 · 输入问题，/quit 退出[/dim]")
     while True:
         try:
@@ -364,12 +370,19 @@ def chat(kb: KbOption = None, db: DbOption = None, channel: Annotated[str, typer
             continue
         if not line:
             continue
+        if options and line.isdigit() and int(line) <= len(options):  # the number of a clarifying question's option
+            line = options[int(line) - 1] if int(line) else HANDOFF_MESSAGE
+            console.print(f"[dim]您：{line}[/dim]", highlight=False, markup=False)
         reply = desk.chat(session_id, line, channel=channel)
-        session_id, last_message = reply.session_id, reply.message_id
+        session_id, last_message, options = reply.session_id, reply.message_id, reply.options
         console.print(f"[bold green]客服：[/bold green]{reply.answer}", highlight=False, markup=False)
         for i, source in enumerate(reply.sources, start=1):
             console.print(f"[dim]  [{i}] {source['title']} › {source['section']}[/dim]", highlight=False)
-        if reply.suggestions:
+        for number, option in enumerate(reply.options, start=1):
+            console.print(f"  {number}. {option}", highlight=False, markup=False)
+        if reply.options:
+            console.print("  0. 都不是，转人工", highlight=False, markup=False)
+        elif reply.suggestions:
             console.print("[dim]  猜你想问: " + " | ".join(reply.suggestions) + "[/dim]", highlight=False)
         state = "已解答" if reply.resolved else "未解决"
         ticket = f" · 工单 {reply.ticket_number}" if reply.ticket_number else ""

@@ -7,7 +7,7 @@ import pytest
 
 from tests.api.conftest import ADMIN_KEY, WIDGET_KEY
 
-CHAT_KEYS = {"session_id", "message_id", "answer", "confidence", "resolved", "category", "department", "sources", "suggestions", "ticket_id"}
+CHAT_KEYS = {"session_id", "message_id", "answer", "confidence", "resolved", "category", "department", "sources", "suggestions", "options", "ticket_id"}
 
 
 def test_health_and_pages(live_server):

@@ -2,11 +2,10 @@
 
 import pytest
 
-from gridkb.application.answerability import AnswerabilityModel, Evidence
+from gridkb.application.compose import units
 from gridkb.application.guards import AbstainReason, check
 from gridkb.application.pinyin import PinyinResolver
-from gridkb.application.qa import QuestionAnswerer, _units, gives_what_is_asked
-from gridkb.errors import ConfigError
+from gridkb.application.qa import QuestionAnswerer
 from gridkb.kb import KnowledgeBase
 from gridkb.records import Audience
 
@@ -78,38 +77,6 @@ def test_searcher_corrects_typos_before_retrieval(answerer):
     assert answerer.searcher.prepare("枪修人员多九能到") == "抢修人员多久能到"
 
 
-@pytest.mark.parametrize(
-    "question, answer, expected",
-    [
-        ("校验费要交多少钱", "申请校验需填写申请表，供电企业在 5 个工作日内检定。", False),
-        ("校验费要交多少钱", "校验费为 30 元/只，电表不准的不收费。", True),
-        ("居民峰谷电价多少钱一度", "峰谷电价不另收任何费用，自愿申请。", True),
-        ("抢修多久能到", "城区抢修人员 45 分钟内到达现场。", True),
-        ("抢修多久能到", "抢修人员会尽快到达现场。", False),
-        ("抄表多久一次", "每月抄表一次。", True),
-        ("电费在哪里交", "可通过南网在线 APP 交费。", True),
-    ],
-)
-def test_answer_must_give_the_kind_of_figure_asked_for(question, answer, expected):
-    assert gives_what_is_asked(question, answer) is expected
-
-
-def test_answerability_model_round_trip_and_bad_file(tmp_path):
-    model = AnswerabilityModel((0.9, 0.9, 0.5, 0.8, 0.2), (0.02, 0.02, 0.3, 0.2, 0.5), (1.0, 1.0, 2.0, 0.0, -1.0), 2.0, 0.3)
-    path = tmp_path / "answerability.yaml"
-    model.save(path, "test")
-    assert AnswerabilityModel.load(path) == model
-    close = model.probability(Evidence(0.95, 0.95, 0.8, 1.0, 0.0))
-    far = model.probability(Evidence(0.85, 0.86, 0.1, 0.5, 2.0))
-    assert 0.9 < close <= 1 and 0 <= far < 0.1
-    path.write_text("features: [dense]\nmean: [1]\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="refit"):
-        AnswerabilityModel.load(path)
-    path.write_text("features: [", encoding="utf-8")
-    with pytest.raises(ConfigError, match="answerability"):
-        AnswerabilityModel.load(path)
-
-
 def test_other_services_are_out_of_scope_but_power_topics_are_not(answerer):
     assert not answerer.in_domain("小区突然停水了，打哪个电话报修")
     assert not answerer.in_domain("电信宽带报装要多久")
@@ -117,10 +84,12 @@ def test_other_services_are_out_of_scope_but_power_topics_are_not(answerer):
     assert answerer.in_domain("学校用电执行什么电价")
 
 
-def test_list_is_kept_whole_with_its_introduction():
-    units = _units("低压居民新装需提供以下资料：\n1. 身份证件；\n2. 房屋产权证明。\n租户还需同意书。")
-    assert units[0] == ["低压居民新装需提供以下资料：", "1. 身份证件；", "2. 房屋产权证明。"]
-    assert units[1] == ["租户还需同意书。"]
+def test_list_and_table_are_kept_whole():
+    found = units("低压居民新装需提供以下资料：\n1. 身份证件；\n2. 房屋产权证明。\n租户还需同意书。")
+    assert found[0] == ["低压居民新装需提供以下资料：", "1. 身份证件；", "2. 房屋产权证明。"]
+    assert found[1] == ["租户还需同意书。"]
+    table = units("峰谷时段如下。\n时段：高峰；时间：10:00–12:00；比例：1.7\n时段：低谷；时间：0:00–8:00；比例：0.38\n请合理安排。")
+    assert table[1] == ["时段：高峰；时间：10:00–12:00；比例：1.7", "时段：低谷；时间：0:00–8:00；比例：0.38"]
 
 
 def test_faq_answer_with_citation(answerer):
@@ -128,7 +97,7 @@ def test_faq_answer_with_citation(answerer):
     assert answer.resolved and answer.reason == "faq"
     assert "南网在线" in answer.answer and answer.category == "payment" and answer.department == "客户服务中心"
     assert answer.sources[0].title and 0 < answer.confidence <= 1
-    assert set(answer.to_json()) == {"answer", "confidence", "resolved", "category", "department", "sources", "suggestions"}
+    assert set(answer.to_json()) == {"answer", "confidence", "resolved", "category", "department", "sources", "suggestions", "options"}
     assert set(answer.to_json()["sources"][0]) == {"title", "section", "snippet", "score"}
 
 

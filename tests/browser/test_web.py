@@ -156,3 +156,32 @@ def test_admin_creates_and_revokes_an_agent_key_in_the_console(page, browser, li
     agent.get_by_role("button", name="工单").click()  # the agent's next request is refused: back to the login
     agent.locator("#login").wait_for(state="visible")
     agent.context.close()
+
+
+def test_clarifying_options_are_chips_that_continue_the_conversation(page, live_server):
+    """The first reply (a clarifying question) is scripted at the network; choosing an option sends
+    it as the next message to the real server, and "都不是" hands over to a person."""
+    import json
+
+    clarify = {
+        "session_id": None, "message_id": "m-1", "answer": "您想咨询的是下面哪个问题？请点选一个，我再为您解答：",
+        "confidence": 0.4, "resolved": False, "category": "payment", "department": "客户服务中心", "sources": [],
+        "suggestions": [], "options": ["电费可以在哪里交？", "居民阶梯电价分几档？"], "ticket_id": None,
+    }
+
+    def scripted(route):
+        route.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body="event: done\ndata: " + json.dumps(clarify, ensure_ascii=False) + "\n\n")
+        page.unroute("**/api/chat/stream")  # only the first question is scripted
+
+    page.route("**/api/chat/stream", scripted)
+    widget = _open_widget(page, live_server.url)
+    reply = _ask(page, widget, "电费", 1)
+    chips = reply.locator(".options .chip")
+    assert [chips.nth(i).inner_text() for i in range(chips.count())] == ["电费可以在哪里交？", "居民阶梯电价分几档？", "都不是，转人工"]
+    page.screenshot(path=str(SCREENSHOTS / "widget-clarify.png"))
+    chips.first.click()
+    widget.locator(".msg.bot .rate").nth(1).wait_for(timeout=60_000)
+    assert widget.locator(".msg.user .bubble").last.inner_text() == "电费可以在哪里交？"
+    assert "南网在线" in widget.locator(".msg.bot .bubble").last.inner_text()
+    assert chips.first.is_disabled() and chips.last.is_disabled()  # a choice is made once
+    page.screenshot(path=str(SCREENSHOTS / "widget-clarify-chosen.png"))

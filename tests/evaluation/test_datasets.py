@@ -78,3 +78,44 @@ def test_unanswerable_and_multiturn_sets():
 def test_no_test_question_repeats_a_dev_question(domain):
     dev = {q.question for q in domain if q.split == "dev"}
     assert not [q.id for q in domain if q.split == "test" and q.question in dev]
+
+
+@pytest.fixture(scope="module")
+def real():
+    from gridkb.evaluation.datasets import load_real
+
+    return load_real(DATASETS / "real_phrasing.jsonl")
+
+
+def test_real_phrasing_set_covers_every_kind_and_category(real):
+    assert len(real) >= 200 and len({q.id for q in real}) == len(real)
+    for split in ("dev", "test"):
+        part = [q for q in real if q.split == split]
+        assert sum(q.unanswerable for q in part) >= 30, split
+        assert {q.asks for q in part} >= {"channel", "date", "price", "materials", "duration", "responsibility", "yes_no", "procedure", "definition"}
+    assert sum(q.unanswerable for q in real) >= 60
+    assert {q.category for q in real} >= {"billing", "payment", "connection", "change", "outage", "metering", "solar", "ev", "market",
+                                          "value_added", "safety", "complaint", "channel"}
+    assert all(q.must and q.facts for q in real if not q.unanswerable) and all(not q.must for q in real if q.unanswerable)
+    dev = {q.q for q in real if q.split == "dev"}
+    assert not [q.id for q in real if q.split == "test" and q.q in dev]
+    assert sum(len(q.q) <= 15 for q in real) >= 0.6 * len(real)  # short, as customers type
+
+
+def test_every_key_phrase_of_an_answerable_question_is_in_the_corpus(real):
+    from gridkb.production.documents import load_document
+    from gridkb.production.normalize import compact, normalize_line
+
+    text = "".join(
+        compact(normalize_line(load_document(path, 1 << 28).original_text))
+        for path in sorted((ROOT / "corpus").rglob("*")) if path.is_file() and not path.name.endswith((".meta.yaml", "README.md"))
+    )
+    missing = [(q.id, group) for q in real if not q.unanswerable for group in q.must if not any(compact(normalize_line(a)) in text for a in group)]
+    assert not missing, missing[:10]
+
+
+def test_new_dialogues_label_follow_ups_and_topic_changes():
+    dialogues = load_dialogues(DATASETS / "multiturn.jsonl")
+    labelled = [t for d in dialogues for t in d.turns[1:] if t.follow_up is not None]
+    assert sum(t.follow_up for t in labelled) >= 15 and sum(not t.follow_up for t in labelled) >= 12
+    assert all(t.key_phrases for d in dialogues for t in d.turns if not t.unanswerable)

@@ -67,3 +67,76 @@ class _Rebased:
 
     def answer(self, question):
         return self.inner.answer(question)
+
+
+class _Scripted:
+    """A system with fixed replies, so the customer-set metrics can be checked by hand."""
+
+    name = "scripted"
+
+    def __init__(self, replies):
+        self.replies = replies
+
+    def retrieve(self, question, k):
+        return []
+
+    def answer(self, question):
+        from gridkb.evaluation.systems import SystemAnswer
+
+        text, resolved, options = self.replies[question]
+        return SystemAnswer(text, resolved, options=tuple(options), confidence=0.9 if resolved else 0.2, draft=text)
+
+    def converse(self, question, history):
+        return self.answer(self.rewrite(question, history))
+
+    def rewrite(self, question, history):
+        return question if question.startswith("新") or not history else f"{history[-1]}|{question}"
+
+
+def test_customer_outcomes_right_clarified_declined_and_confidently_wrong():
+    from gridkb.evaluation.datasets import RealQuestion
+    from gridkb.evaluation.harness import evaluate_real
+
+    questions = [
+        RealQuestion(id="1", q="电费怎么交", category="payment", must=[["南网在线"]], unanswerable=False),
+        RealQuestion(id="2", q="电费怎么算", category="billing", must=[["0.59"]], unanswerable=False),
+        RealQuestion(id="3", q="峰谷怎么算", category="billing", must=[["1.7"]], unanswerable=False),
+        RealQuestion(id="4", q="河南电价", category="billing", unanswerable=True),
+        RealQuestion(id="5", q="上海电价", category="billing", unanswerable=True),
+    ]
+    system = _Scripted({
+        "电费怎么交": ("可在南网在线 APP 缴纳", True, []),
+        "电费怎么算": ("您想问哪个？", False, ["阶梯电价怎么算", "账单怎么看"]),
+        "阶梯电价怎么算": ("第一档 0.59 元", True, []),
+        "账单怎么看": ("账单列明用电量", True, []),
+        "峰谷怎么算": ("自愿选择", True, []),  # resolved, but not what was asked
+        "河南电价": ("抱歉", False, []),
+        "上海电价": ("0.59 元", True, []),  # an answer the knowledge base cannot know
+    })
+    result = evaluate_real(system, questions)
+    assert result.metrics["right"] == pytest.approx(1 / 3)
+    assert result.metrics["right_with_clarification"] == pytest.approx(2 / 3)
+    assert result.metrics["honest_abstention"] == pytest.approx(1 / 2)
+    assert result.metrics["confidently_wrong"] == pytest.approx(2 / 5)
+    assert result.metrics["clarified"] == pytest.approx(1 / 5)
+    assert result.reliability and 0 <= result.metrics["expected_calibration_error"] <= 1
+
+
+def test_dialogues_follow_ups_and_topic_changes():
+    from gridkb.evaluation.datasets import Dialogue, DialogueTurn
+    from gridkb.evaluation.harness import evaluate_dialogues
+
+    dialogue = Dialogue(id="M", turns=[
+        DialogueTurn(user="居民新装要多久", category="connection", key_phrases=[["5 个工作日"]], follow_up=False),
+        DialogueTurn(user="那企业呢", category="connection", key_phrases=[["15 个工作日"]], follow_up=True),
+        DialogueTurn(user="新问题燃气费", category="payment", unanswerable=True, follow_up=False),
+    ])
+    system = _Scripted({
+        "居民新装要多久": ("5 个工作日", True, []),
+        "居民新装要多久|那企业呢": ("15 个工作日", True, []),
+        "新问题燃气费": ("抱歉", False, []),
+    })
+    result = evaluate_dialogues(system, [dialogue])
+    assert result.metrics["follow_up_right"] == 1.0 and result.metrics["follow_up_rewritten"] == 1.0
+    assert result.metrics["new_question_kept_alone"] == 1.0 and result.metrics["unanswerable_turn_declined"] == 1.0
+    assert result.metrics["confidently_wrong_turns"] == 0.0

@@ -44,6 +44,7 @@ class ChatResponse(BaseModel):
     department: str
     sources: list[Source]
     suggestions: list[str]
+    options: list[str] = Field(default_factory=list, description="a clarifying question's choices: send one back as the next message")
     ticket_id: str | None
 
 

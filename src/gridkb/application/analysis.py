@@ -216,9 +216,9 @@ _PROPER = ("ns", "nr", "nz", "nt", "en")  # jieba's places, person and brand nam
 
 
 def _is_content(flag: str) -> bool:
-    """Nouns, verbs, adjectives and dictionary terms; not numbers, measure and time words, adverbs,
-    pronouns, prepositions, localizers or particles (a question's details and grammar)."""
-    return flag[:1] in ("n", "x", "j", "v", "a", "i", "l", "e") and flag not in ("eng",) or flag == "eng"
+    """Nouns, verbs, adjectives, Latin words and dictionary terms; not numbers, measure and time
+    words, adverbs, pronouns, prepositions, localizers or particles (a question's details and grammar)."""
+    return flag[:1] in ("n", "x", "j", "v", "a", "b", "i", "l") or flag == "eng"
 
 
 def _is_noun(flag: str) -> bool:

@@ -29,6 +29,7 @@ from gridkb.application.rerank import RankedCandidate
 from gridkb.errors import ConfigError
 
 CONFIDENCE_FILE = "answer_confidence.yaml"
+CLARIFY_REASON = "clarify"  # the reason of an answer that asks which question was meant
 MAX_OPTIONS = 3
 DECISION_FEATURES = (
     "top_score",

@@ -31,7 +31,7 @@ from gridkb.application.answerability import evidence
 from gridkb.application.candidates import Candidate, CandidateFinder
 from gridkb.application.compose import Composed, complete_answer
 from gridkb.application.context import FollowUpRewriter
-from gridkb.application.decide import CONFIDENCE_FILE, ConfidenceModel, clarification_options, decision_features
+from gridkb.application.decide import CLARIFY_REASON, CONFIDENCE_FILE, ConfidenceModel, clarification_options, decision_features
 from gridkb.application.guards import AbstainReason, Refusal, check
 from gridkb.application.rerank import RERANKER_FILE, RankedCandidate, Reranker
 from gridkb.application.search import RetrievalSignals, SearchHit, Searcher
@@ -251,7 +251,7 @@ class QuestionAnswerer:
             options = clarification_options(ranked, model.clarify_floor)
             if options:
                 questions = tuple(o.candidate.question for o in options)
-                return Answer(CLARIFY, round(confidence, 3), False, category, department, (), (), "clarify", questions)
+                return Answer(CLARIFY, round(confidence, 3), False, category, department, (), (), CLARIFY_REASON, questions)
             return self._refuse(AbstainReason.UNKNOWN, confidence)
         text, reason, used = composed.text, "faq" if ranked[0].candidate.is_faq else "extractive", composed.used
         if self.llm is not None:

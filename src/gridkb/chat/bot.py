@@ -87,6 +87,7 @@ class BotReply:
     reason: str
     question: str = ""
     ticket_number: str | None = None
+    options: tuple[str, ...] = ()  # a clarifying question's choices: the customer picks one as the next message
 
     def to_json(self) -> dict[str, Any]:
         """The record the API returns."""
@@ -100,6 +101,7 @@ class BotReply:
             "department": self.department,
             "sources": [{k: s.get(k) for k in PUBLIC_SOURCE_KEYS} for s in self.sources],
             "suggestions": list(self.suggestions),
+            "options": list(self.options),
             "ticket_id": self.ticket_number,
         }
 
@@ -114,6 +116,7 @@ class _Draft:
     department: str = ""
     sources: list[dict[str, Any]] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
+    options: list[str] = field(default_factory=list)
     escalate: TicketOrigin | None = None
     escalation_reason: str = ""
 
@@ -192,7 +195,7 @@ class ChatBot:
         return BotReply(
             session_id, bot.id, draft.text, draft.confidence, draft.resolved, draft.category, draft.department,
             tuple(draft.sources), tuple(draft.suggestions), detected.intent, draft.reason, question,
-            ticket.number if ticket else None,
+            ticket.number if ticket else None, tuple(draft.options),
         )
 
     def _draft(
@@ -214,7 +217,7 @@ class ChatBot:
         answer = answerer.answer(message, history=history, audience=audience)
         draft = _Draft(
             answer.answer, answer.resolved, answer.reason, answer.confidence, answer.category if answer.resolved else "",
-            answer.department, _sources(answer), list(answer.suggestions),
+            answer.department, _sources(answer), list(answer.suggestions), list(answer.options),
         )
         if not answer.resolved:
             draft.category = answerer.kb.classify_question(answerer.searcher.prepare(message)).category

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from gridkb.application.decide import CLARIFY_REASON
 from gridkb.chat.intents import Intent
 from gridkb.records import ChatMessage, Ticket, TicketOrigin, TicketStatus
 from gridkb.storage.protocols import ServiceStorage
@@ -78,7 +79,7 @@ def _conversations(metrics: ServiceMetrics, messages: Sequence[ChatMessage], tic
     substantive = [s for s in conversations if any(m.role == "user" and m.intent not in _SMALL_TALK for m in by_session[s])]
     resolved = [
         s for s in substantive
-        if s not in ticketed and all(m.resolved is not False for m in by_session[s] if m.role == "bot" and m.intent not in _SMALL_TALK)
+        if s not in ticketed and all(m.resolved is not False for m in by_session[s] if _answers(m))
     ]
     metrics.conversations = len(conversations)
     metrics.bot_resolution_rate = _ratio(len(resolved), len(substantive)) or 0.0
@@ -111,7 +112,7 @@ def _daily(messages: Sequence[ChatMessage], tickets: Sequence[Ticket]) -> list[d
     for m in messages:
         day = m.created_at.astimezone(CHINA).date().isoformat()
         sessions[day].add(m.session_id)
-        if m.role == "bot" and m.resolved is False:
+        if _answers(m) and m.resolved is False:
             unresolved[day].add(m.session_id)
     opened = Counter(t.created_at.astimezone(CHINA).date().isoformat() for t in tickets)
     days = sorted(set(sessions) | set(opened))
@@ -128,3 +129,9 @@ def _daily(messages: Sequence[ChatMessage], tickets: Sequence[Ticket]) -> list[d
 
 def _ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+def _answers(message: ChatMessage) -> bool:
+    """A bot turn that answers (or fails to): not small talk, and not a clarifying question, which
+    neither resolves nor fails a conversation (the customer's choice is answered next)."""
+    return message.role == "bot" and message.intent not in _SMALL_TALK and message.reason != CLARIFY_REASON

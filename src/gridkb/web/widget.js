@@ -14,6 +14,8 @@
   var TITLE = script.getAttribute("data-title") || "供电服务智能客服";
   var API = new URL(script.src, location.href).origin;
   var STORE = "gridkb-session:" + KEY;
+  var NONE_OF_THESE = "都不是，转人工";
+  var HANDOFF_MESSAGE = "转人工";
 
   var CSS = [
     ":host{all:initial}",
@@ -35,6 +37,9 @@
     "details{margin-top:4px;font-size:12px;color:#555;max-width:85%}details p{margin:4px 0;white-space:pre-wrap}",
     ".chips{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}",
     ".chip{border:1px solid #0a6ebd;color:#0a6ebd;background:#fff;border-radius:14px;padding:3px 10px;font-size:12px;cursor:pointer}",
+    ".options{flex-direction:column;align-items:flex-start}",
+    ".chip.option{text-align:left;font-size:13px}",
+    ".chip:disabled{opacity:.55;cursor:default}",
     ".rate{margin-top:4px;display:flex;gap:6px}.rate button{border:1px solid #ccc;background:#fff;border-radius:6px;cursor:pointer;font-size:12px;padding:2px 8px}",
     ".rate button[disabled]{opacity:.5;cursor:default}.rate span{font-size:12px;color:#555;align-self:center}",
     ".form{display:flex;border-top:1px solid #e1e4e8;padding:8px;gap:6px;background:#fff}",
@@ -126,7 +131,21 @@
       });
       view.row.appendChild(details);
     }
-    if (reply.suggestions && reply.suggestions.length) {
+    if (reply.options && reply.options.length) {
+      // a clarifying question: each option continues the conversation; none of them goes to a person
+      var choices = el("div", "chips options");
+      reply.options.concat([NONE_OF_THESE]).forEach(function (q) {
+        var chip = el("button", "chip option", q);
+        chip.type = "button";
+        chip.addEventListener("click", function () {
+          Array.prototype.forEach.call(choices.querySelectorAll("button"), function (b) { b.disabled = true; });
+          ask(q === NONE_OF_THESE ? HANDOFF_MESSAGE : q);
+        });
+        choices.appendChild(chip);
+      });
+      view.row.appendChild(choices);
+    }
+    if (reply.suggestions && reply.suggestions.length && !(reply.options && reply.options.length)) {
       var chips = el("div", "chips");
       reply.suggestions.forEach(function (q) {
         var chip = el("button", "chip", q);
@@ -136,7 +155,7 @@
       });
       view.row.appendChild(chips);
     }
-    if (reply.message_id) {
+    if (reply.message_id && !(reply.options && reply.options.length)) {  // a clarifying question is not rated
       var rate = el("div", "rate");
       var up = el("button", "", "👍 有帮助");
       var down = el("button", "", "👎 没帮助");

@@ -1,0 +1,91 @@
+"""Question analysis: the kind of information asked, the subject, customer types, names, and what a text holds."""
+
+import pytest
+
+from gridkb.application.analysis import AnalysisRules, InfoKind, QuestionAnalyser
+from gridkb.errors import ConfigError
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def analyser(lexicon):
+    return QuestionAnalyser.load(ROOT / "kb", lexicon)
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("电费怎么交", InfoKind.CHANNEL),
+        ("电费什么时候交", InfoKind.DATE),  # a date, although 交 also asks how
+        ("峰谷电价怎么算", InfoKind.PRICE),
+        ("充电桩收费标准", InfoKind.PRICE),
+        ("新装电表要带什么", InfoKind.MATERIALS),
+        ("居民新装要多久", InfoKind.DURATION),
+        ("电表坏了谁负责", InfoKind.RESPONSIBILITY),
+        ("电表走得快怎么办", InfoKind.PROCEDURE),
+        ("代理购电是什么意思", InfoKind.DEFINITION),
+        ("可以自己拆电表吗", InfoKind.YES_NO),
+        ("一户多人口", InfoKind.OTHER),
+    ],
+)
+def test_kind_of_information_asked(analyser, question, kind):
+    assert analyser.analyse(question).kind is kind
+
+
+def test_the_same_subject_and_action_however_it_is_worded(analyser):
+    asked = analyser.analyse("电费怎么交")
+    for wording in ("交电费有哪些方式", "电费可以通过哪些渠道缴纳？"):
+        other = analyser.analyse(wording)
+        assert other.subject == asked.subject == ("电费",), wording
+        assert other.actions == asked.actions == ("缴费",), wording
+        assert other.kind is InfoKind.CHANNEL
+    # paying too much is another subject than paying
+    assert analyser.analyse("多交的电费怎么处理？").subject != asked.subject
+
+
+def test_customer_types_names_and_canonical_words(analyser):
+    assert analyser.analyse("商铺新装要多久").customers == ("非居民",)
+    assert analyser.analyse("那企业呢？").customers == ("非居民",)
+    assert analyser.analyse("家里电表跳闸怎么恢复").customers == ("居民",)
+    assert analyser.analyse("上海峰谷电价时间段").names == ("上海",)
+    assert "电能表" in analyser.analyse("电表走得快怎么办").subject  # an alias is compared as its entity
+    # a fused action splits only where the rest is a domain word: 充电桩 stays whole
+    assert analyser.analyse("充电桩用电按居民价还是商业价").subject[0] == "充电桩"
+
+
+@pytest.mark.parametrize(
+    "question, alone",
+    [("燃气费怎么交", True), ("电表走得快怎么办", True), ("那企业呢？", False), ("超过了怎么算", False), ("要带什么", False), ("那要多久", False)],
+)
+def test_a_question_that_names_nothing_of_its_own_is_a_follow_up(analyser, question, alone):
+    assert analyser.analyse(question).self_contained is alone
+
+
+@pytest.mark.parametrize(
+    "text, kind, holds",
+    [
+        ("第一档电价 0.59 元/千瓦时。", InfoKind.PRICE, True),
+        ("峰、平、谷电价比为 1.7 : 1 : 0.38。", InfoKind.PRICE, True),
+        ("居民峰谷分时电价为自愿选择。", InfoKind.PRICE, False),  # names a price without giving one
+        ("校验费由申请人承担，误差超出的不收费。", InfoKind.PRICE, True),
+        ("受理后 5 个工作日内出具结果。", InfoKind.DURATION, True),
+        ("抢修人员会尽快到达现场。", InfoKind.DURATION, False),
+        ("电费发行日为每月 5 日。", InfoKind.DATE, True),
+        ("可通过南网在线 APP、微信公众号缴纳。", InfoKind.CHANNEL, True),
+        ("需提供身份证件和房屋产权证明。", InfoKind.MATERIALS, True),
+    ],
+)
+def test_what_kind_of_information_a_text_holds(analyser, text, kind, holds):
+    assert (kind in analyser.evidence(text)) is holds
+
+
+def test_rules_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "question_analysis.yaml"
+    bad.write_text("kinds:\n  price: ['(']\nevidence: {}\nactions: {}\ncustomers: {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="question_analysis.yaml"):
+        AnalysisRules.load(bad)
+    bad.write_text("kinds:\n  colour: [红]\nevidence: {}\nactions: {}\ncustomers: {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="question-analysis rules"):
+        AnalysisRules.load(bad)
+    with pytest.raises(ConfigError, match="missing"):
+        AnalysisRules.load(tmp_path / "absent.yaml")

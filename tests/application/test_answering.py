@@ -1,0 +1,118 @@
+"""The answer path's stages on a small knowledge base of tariff FAQs: candidates and their features,
+the reranker, the confidence model, and a clarifying question for a vague question."""
+
+import math
+
+import pytest
+
+from gridkb.application.candidates import FEATURES, feature_matrix
+from gridkb.application.decide import DECISION_FEATURES, ConfidenceModel, clarification_options
+from gridkb.application.qa import QuestionAnswerer
+from gridkb.application.rerank import Reranker
+from gridkb.config import Settings
+from gridkb.errors import ConfigError
+from gridkb.kb import KnowledgeBase
+from gridkb.records import Audience
+from tests.conftest import ROOT
+
+FAQ = """问题,答案,类别,相似问法
+居民阶梯电价怎么算？,阶梯电价按月用电量分三档：第一档 0–200 千瓦时 0.59 元/千瓦时，第二档每千瓦时加价 0.05 元，第三档加价 0.30 元。,billing,阶梯电费怎么收
+居民峰谷电价怎么算？,峰、平、谷电价比为 1.7 : 1 : 0.38，高峰时段 10:00–12:00、14:00–19:00，低谷时段 0:00–8:00。,billing,峰谷电怎么收费
+电费可以在哪里交？,可通过南网在线 APP、微信公众号、支付宝生活缴费、银行代扣、营业厅柜台缴纳电费。,payment,交电费有哪些方式|怎么交电费
+多交的电费怎么处理？,多缴的电费自动转为预存，可抵扣以后的电费。,payment,电费交多了怎么办
+"""
+GUIDE = """---
+title: 缴费须知
+audience: public
+---
+# 缴费须知
+
+## 缴费时间
+电费发行日为每月 5 日，缴费截止日为每月 20 日，请按时缴纳。
+"""
+
+
+def _model(threshold: float, floor: float = -100.0) -> ConfidenceModel:
+    """A confidence model that says 0.5 to everything: the decision then rests on ``threshold``."""
+    n = len(DECISION_FEATURES)
+    return ConfidenceModel((0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 1.0, 0.0, threshold, floor)
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    from gridkb.ingest import ingest
+
+    base = tmp_path_factory.mktemp("tariff_kb")
+    corpus = base / "corpus" / "public"
+    corpus.mkdir(parents=True)
+    (corpus / "电费FAQ.csv").write_text(FAQ, encoding="utf-8")
+    (corpus / "缴费须知.md").write_text(GUIDE, encoding="utf-8")
+    settings = Settings(kb_dir=base / "kb", config_dir=ROOT / "kb", classifier_training=ROOT / "tests" / "fixtures" / "eval" / "mini_qa.jsonl")
+    ingest([base / "corpus"], settings)
+    return KnowledgeBase(settings)
+
+
+def test_every_faq_wording_is_a_candidate_with_its_own_features(kb):
+    answerer = QuestionAnswerer(kb, confidence=_model(0.0))
+    trace = answerer.trace("交电费有哪些方式", audience=Audience.PUBLIC)
+    wordings = {c.wording for c in trace.candidates if c.is_faq}
+    assert {"电费可以在哪里交？", "交电费有哪些方式", "怎么交电费"} <= wordings
+    exact = next(c for c in trace.candidates if c.wording == "交电费有哪些方式")
+    assert exact.feature("wording_overlap") == 1.0 and exact.feature("subject_precision") == 1.0
+    assert exact.feature("kind_primary_match") == 1.0 and exact.feature("kind_evidence") == 1.0  # asks for channels, lists them
+    overpaid = next(c for c in trace.candidates if c.wording == "多交的电费怎么处理？")
+    assert overpaid.feature("subject_precision") < 1.0  # about more than paying: the money paid too much
+    passage = next(c for c in trace.candidates if not c.is_faq)
+    assert math.isnan(passage.feature("wording_dense")) and "20 日" in passage.answer  # a passage has no wording
+    assert feature_matrix(trace.candidates).shape == (len(trace.candidates), len(FEATURES))
+    # a question typed as a curated wording is answered by that FAQ
+    assert trace.ranked[0].candidate.question == "电费可以在哪里交？" and trace.answer.resolved
+
+
+def test_a_passage_answers_with_the_units_that_hold_what_was_asked(kb):
+    trace = QuestionAnswerer(kb, confidence=_model(0.0)).trace("电费几号之前要交完", audience=Audience.PUBLIC)
+    passage = next(c for c in trace.candidates if not c.is_faq)
+    assert "20 日" in passage.answer and passage.feature("kind_evidence") == 1.0
+
+
+def test_a_vague_question_gets_options_and_choosing_one_answers_it(kb):
+    unsure = QuestionAnswerer(kb, confidence=_model(0.99))
+    answer = unsure.answer("电费怎么算", audience=Audience.PUBLIC)
+    assert not answer.resolved and answer.reason == "clarify" and not answer.sources
+    assert {"居民阶梯电价怎么算？", "居民峰谷电价怎么算？"} <= set(answer.options) and len(answer.options) <= 3
+    sure = QuestionAnswerer(kb, confidence=_model(0.4))
+    chosen = sure.answer("居民峰谷电价怎么算？", audience=Audience.PUBLIC)
+    assert chosen.resolved and "1.7 : 1 : 0.38" in chosen.answer and chosen.sources
+
+
+def test_below_the_option_floor_the_bot_declines(kb):
+    answer = QuestionAnswerer(kb, confidence=_model(0.99, floor=1e9)).answer("电费怎么算", audience=Audience.PUBLIC)
+    assert not answer.resolved and not answer.options and answer.reason == "not_in_knowledge_base"
+
+
+def test_clarification_needs_two_distinct_questions(kb):
+    trace = QuestionAnswerer(kb, confidence=_model(0.0)).trace("电费怎么算", audience=Audience.PUBLIC)
+    options = clarification_options(trace.ranked, floor=-100.0)
+    assert len({o.candidate.question for o in options}) == len(options) >= 2
+    assert clarification_options(trace.ranked[:1], floor=-100.0) == []
+
+
+def test_confidence_model_round_trip_and_stale_file(tmp_path):
+    model = _model(0.6, floor=1.5)
+    path = tmp_path / "answer_confidence.yaml"
+    model.save(path, "test\nsecond line")
+    assert ConfidenceModel.load(path) == model
+    assert model.probability(dict.fromkeys(DECISION_FEATURES, 3.0)) == pytest.approx(0.5)
+    path.write_text("features: [top_score]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="refit"):
+        ConfidenceModel.load(path)
+    with pytest.raises(ConfigError, match="fit it"):
+        ConfidenceModel.load(tmp_path / "absent.yaml")
+
+
+def test_the_fitted_reranker_reads_the_current_features(tmp_path):
+    Reranker.load(ROOT / "kb" / "reranker.txt")  # the committed model matches FEATURES
+    broken = tmp_path / "reranker.txt"
+    broken.write_text("not a model", encoding="utf-8")
+    with pytest.raises(ConfigError, match="reranker"):
+        Reranker.load(broken)

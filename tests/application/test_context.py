@@ -1,0 +1,39 @@
+"""Conversation context only when it belongs: follow-ups are rewritten, new questions stand alone."""
+
+import pytest
+
+from gridkb.application.analysis import QuestionAnalyser
+from gridkb.application.context import FollowUpRewriter
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def rewriter(lexicon):
+    return FollowUpRewriter(QuestionAnalyser.load(ROOT / "kb", lexicon), lexicon, lambda text: text)
+
+
+def test_a_new_self_contained_question_is_answered_on_its_own(rewriter):
+    tariffs = ["峰谷电价怎么算", "峰谷电价几点到几点"]
+    for question in ("燃气费怎么交", "电表走得快怎么办", "充电桩怎么报装"):
+        assert rewriter.rewrite(question, tariffs) == question
+        assert not rewriter.is_follow_up(question)
+
+
+def test_a_contrasting_term_replaces_its_counterpart(rewriter):
+    rewritten = rewriter.rewrite("那企业呢？", ["新装居民用电要多久？"])
+    assert rewritten == "新装企业用电要多久？"
+    assert rewriter.rewrite("那农村呢", ["城区抢修多久能到"]) == "农村抢修多久能到"
+
+
+def test_a_new_subject_takes_the_earlier_question_s_ask(rewriter):
+    assert rewriter.rewrite("那充电桩呢？", ["峰谷电价怎么算"]) == "充电桩怎么算"
+
+
+def test_an_ask_without_a_subject_borrows_the_last_named_one(rewriter):
+    rewritten = rewriter.rewrite("那要多久？", ["低压居民新装要带什么资料"])
+    assert "业扩报装" in rewritten and rewritten.endswith("要多久？")
+    assert rewriter.rewrite("超过了怎么算", ["阶梯电价第一档到多少度", "夏天呢"]).startswith("阶梯电价")
+
+
+def test_without_history_nothing_changes(rewriter):
+    assert rewriter.rewrite("那企业呢？", []) == "那企业呢？"
