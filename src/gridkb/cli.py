@@ -155,11 +155,11 @@ def search(
     kb: KbOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Hybrid search with highlighted snippets and title paths."""
-    from gridkb.application.search import Searcher
+    """Hybrid search, reranked by how well each result answers the query, with highlighted snippets and title paths."""
+    from gridkb.application.qa import QuestionAnswerer
     from gridkb.kb import KnowledgeBase
 
-    hits = Searcher(KnowledgeBase(make_settings(kb))).search(query, k=k, category=category, audience=_audience(audience))
+    hits = QuestionAnswerer(KnowledgeBase(make_settings(kb))).search(query, k=k, category=category, audience=_audience(audience))
     if json_output:
         rows = [
             {"title": h.chunk.title_path[0], "section": h.chunk.section, "snippet": h.snippet, "highlights": h.highlights,

@@ -225,7 +225,7 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
         k: Annotated[int, Query(ge=1, le=50)] = 10,
         category: Annotated[str | None, Query(max_length=64)] = None,
     ) -> list[dict[str, Any]]:
-        hits = desk.live.current().answerer.searcher.search(q, k=k, category=category or None, audience=audience(who))
+        hits = desk.live.current().answerer.search(q, k=k, category=category or None, audience=audience(who))
         return [
             {
                 "title": h.chunk.title_path[0], "section": h.chunk.section, "title_path": list(h.chunk.title_path), "snippet": h.snippet,

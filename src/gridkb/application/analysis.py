@@ -70,27 +70,31 @@ class QuestionAnalysis:
 class AnalysisRules:
     """The cues of ``kb/question_analysis.yaml``, compiled."""
 
-    kinds: tuple[tuple[InfoKind, re.Pattern[str]], ...]  # in priority order
-    evidence: Mapping[InfoKind, re.Pattern[str]]
+    asks: tuple[tuple[InfoKind, re.Pattern[str] | None], ...]  # question words per kind, in priority order
+    mentions: tuple[tuple[InfoKind, re.Pattern[str] | None], ...]  # nouns that name a kind without asking
+    evidence: Mapping[InfoKind, re.Pattern[str] | None]
     actions: Mapping[str, str]  # surface word → action class
     customers: Mapping[str, str]  # surface word → customer type
     modifiers: frozenset[str]
     function_words: frozenset[str]
+    action_modifiers: frozenset[str] = frozenset()  # 多, 少, 错…: fused with an action they make a subject of their own
 
     @classmethod
     def load(cls, path: Path) -> "AnalysisRules":
         """Read and compile the rules; raises ConfigError naming what is wrong."""
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            kinds = tuple((InfoKind(name), _compile(patterns)) for name, patterns in data["kinds"].items())
+            kinds = [(InfoKind(name), cues) for name, cues in data["kinds"].items()]
             evidence = {InfoKind(name): _compile(patterns) for name, patterns in data["evidence"].items()}
             return cls(
-                kinds,
+                tuple((kind, _compile(cues.get("asks") or ())) for kind, cues in kinds),
+                tuple((kind, _compile(cues.get("mentions") or ())) for kind, cues in kinds),
                 evidence,
                 _surfaces(data["actions"]),
                 _surfaces(data["customers"]),
                 frozenset(map(str, data.get("modifiers") or ())),
                 frozenset(map(str, data.get("function_words") or ())),
+                frozenset(map(str, data.get("action_modifiers") or ())),
             )
         except FileNotFoundError:
             raise ConfigError(f"{path}: missing (expected in the kb configuration folder)") from None
@@ -98,8 +102,9 @@ class AnalysisRules:
             raise ConfigError(f"{path}: cannot read the question-analysis rules ({error})") from error
 
 
-def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
+def _compile(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    patterns = list(patterns)
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
 def _surfaces(classes: Mapping[str, Iterable[str]]) -> dict[str, str]:
@@ -173,13 +178,17 @@ class QuestionAnalyser:
         return self._surfaces_of.get(word, (word,))
 
     def kinds_asked(self, text: str) -> tuple[InfoKind, ...]:
-        """Every kind of information ``text`` asks for, in priority order."""
-        found = tuple(kind for kind, pattern in self.rules.kinds if pattern.search(text))
-        return found or (InfoKind.OTHER,)
+        """Every kind of information ``text`` asks for, the primary one first: the first kind whose
+        question words it uses, else yes/no, else the first kind it only mentions."""
+        asked = [kind for kind, pattern in self.rules.asks if pattern is not None and pattern.search(text)]
+        mentioned = [kind for kind, pattern in self.rules.mentions if pattern is not None and pattern.search(text)]
+        wh = [kind for kind in asked if kind is not InfoKind.YES_NO]
+        ordered = wh + [InfoKind.YES_NO] * (InfoKind.YES_NO in asked) + mentioned
+        return tuple(dict.fromkeys(ordered)) or (InfoKind.OTHER,)
 
     def evidence(self, text: str) -> frozenset[InfoKind]:
         """The kinds of information ``text`` holds (a price, a duration, channels…)."""
-        return frozenset(kind for kind, pattern in self.rules.evidence.items() if pattern.search(text))
+        return frozenset(kind for kind, pattern in self.rules.evidence.items() if pattern is not None and pattern.search(text))
 
     def customers_in(self, text: str) -> frozenset[str]:
         """Customer types a text names."""
@@ -188,10 +197,13 @@ class QuestionAnalyser:
     def _words(self, text: str) -> list[tuple[str, str]]:
         """(word, part-of-speech flag) of ``text``; a word that fuses an action with its object (交电费,
         装电表, 电费缴纳) is split in two, so it matches the same question asked in separate words."""
-        words = []
+        words: list[tuple[str, str]] = []
         for token, flag in self.lexicon.tagged(text.lower()):
             token = token.strip()
             if not token or not _WORD.search(token):
+                continue
+            if words and words[-1][0] in self.rules.action_modifiers and token in self.rules.actions:
+                words[-1] = (words[-1][0] + token, "vn")  # 多交, 少缴, 错交: another thing than paying
                 continue
             words.extend(self._split_action(token, flag) if len(token) >= 3 and token not in self.rules.actions else [(token, flag)])
         return words

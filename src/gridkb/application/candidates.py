@@ -24,7 +24,6 @@ from gridkb.application.analysis import InfoKind, QuestionAnalyser, QuestionAnal
 from gridkb.application.compose import extract
 from gridkb.application.search import RetrievalSignals, SearchHit, Searcher
 from gridkb.kb import KnowledgeBase
-from gridkb.production.normalize import normalize_query
 from gridkb.records import ChunkKind
 
 _WORD_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
@@ -100,6 +99,7 @@ class CandidateFinder:
         self.searcher = searcher
         self.analyser = analyser
         self._wording_analyses: dict[str, QuestionAnalysis] = {}
+        self._faq_answer_kinds: dict[str, frozenset[InfoKind]] = {}
 
     @cached_property
     def _wordings(self) -> dict[str, list[tuple[str, str]]]:
@@ -114,6 +114,13 @@ class CandidateFinder:
         if analysis is None:
             analysis = self._wording_analyses.setdefault(wording_id, self.analyser.analyse(text))
         return analysis
+
+    def _answer_kinds(self, chunk_id: str, answer: str) -> frozenset[InfoKind]:
+        """The kinds of information an FAQ's answer holds (fixed for the generation: computed once)."""
+        kinds = self._faq_answer_kinds.get(chunk_id)
+        if kinds is None:
+            kinds = self._faq_answer_kinds.setdefault(chunk_id, self.analyser.evidence(answer))
+        return kinds
 
     def run(self, question: QuestionAnalysis, signals: RetrievalSignals) -> list[Candidate]:
         """One candidate per passage hit and per wording of each FAQ hit."""
@@ -130,8 +137,9 @@ class CandidateFinder:
             shared = context.shared_features(hit, rank, chunk_cosines.get(hit.chunk.id, hit.dense_score))
             if hit.chunk.kind is ChunkKind.FAQ and hit.chunk.faq_id in self._wordings:
                 answer = faq_answer(hit.chunk.text)
+                kinds = self._answer_kinds(hit.chunk.id, answer)
                 for wording_id, wording in self._wordings[hit.chunk.faq_id]:
-                    own = context.wording_features(self._analysis(wording_id, wording), answer, wording_cosines.get(wording_id, MISSING))
+                    own = context.wording_features(self._analysis(wording_id, wording), answer, kinds, wording_cosines.get(wording_id, MISSING))
                     candidates.append(Candidate(hit, wording, answer, _ordered({**shared, **own})))
             else:
                 answer = extract(hit.chunk.text, context.unit_score)
@@ -177,7 +185,7 @@ class _QuestionContext:
     def unit_score(self, unit: str) -> float:
         """How well one sentence, list or table of a passage answers the question: the subject it
         covers, whether it holds the kind of information asked, the question's words, a figure."""
-        clean = normalize_query(unit).lower()
+        clean = unit.lower()  # chunk text is normalised at ingestion
         recall = self._recall(clean)
         asked = self.question.kind is not InfoKind.OTHER and self.question.kind in self.analyser.evidence(unit)
         words = sum(1 for t in self.tokens if t in clean) / len(self.tokens) if self.tokens else 0.0
@@ -191,7 +199,7 @@ class _QuestionContext:
             "fused_rank": float(rank),
             "dense": dense,
             "bm25_share": hit.bm25_score / self.bm25_ceiling if self.bm25_ceiling else 0.0,
-            "subject_recall_text": self._recall(normalize_query(chunk.text).lower()),
+            "subject_recall_text": self._recall(chunk.text.lower()),
             "category_match": float(chunk.category == self.category) if self.category else MISSING,
             "category_confidence": self.category_confidence,
             "question_kind": KIND_CODES[self.question.kind],
@@ -200,7 +208,7 @@ class _QuestionContext:
             "unknown_names": float(min(2, self.unknown_names)),
         }
 
-    def wording_features(self, wording: QuestionAnalysis, answer: str, cosine: float) -> dict[str, float]:
+    def wording_features(self, wording: QuestionAnalysis, answer: str, answer_kinds: frozenset[InfoKind], cosine: float) -> dict[str, float]:
         """An FAQ seen through one wording: the wording is compared with the question, the answer
         is checked for the kind of information asked."""
         text = wording.text.lower()
@@ -216,7 +224,7 @@ class _QuestionContext:
             "wording_overlap": _dice(_bigrams(_letters(self.question.text)), _bigrams(_letters(wording.text))),
             "kind_primary_match": float(wording.kind is self.question.kind),
             "kind_overlap": float(bool(set(wording.kinds) & set(self.question.kinds))),
-            "kind_evidence": self._kind_evidence(answer),
+            "kind_evidence": self._kind_evidence(answer_kinds),
             "customer_agreement": self._customer_agreement(wording.text + answer),
             "action_agreement": _agreement(set(self.question.actions), set(wording.actions)),
             "answer_chars": math.log1p(len(answer)),
@@ -225,7 +233,7 @@ class _QuestionContext:
     def passage_features(self, answer: str) -> dict[str, float]:
         """A passage seen through the units it would answer with."""
         text = answer
-        clean = normalize_query(text).lower()
+        clean = text.lower()
         return {
             "wording_dense": MISSING,
             "subject_recall": self._recall(clean),
@@ -235,7 +243,7 @@ class _QuestionContext:
             "wording_overlap": MISSING,
             "kind_primary_match": MISSING,
             "kind_overlap": MISSING,
-            "kind_evidence": self._kind_evidence(text),
+            "kind_evidence": self._kind_evidence(self.analyser.evidence(text)),
             "customer_agreement": self._customer_agreement(text),
             "action_agreement": MISSING,
             "answer_chars": math.log1p(len(text)),
@@ -261,10 +269,10 @@ class _QuestionContext:
             return MISSING
         return 1.0 - len(extra) / count
 
-    def _kind_evidence(self, answer: str) -> float:
+    def _kind_evidence(self, answer_kinds: frozenset[InfoKind]) -> float:
         if self.question.kind is InfoKind.OTHER:
             return MISSING
-        return float(self.question.kind in self.analyser.evidence(answer))
+        return float(self.question.kind in answer_kinds)
 
     def _customer_agreement(self, text: str) -> float:
         """1: names the question's customer type; -1: names only other types; 0: no type to compare."""

@@ -83,19 +83,26 @@ def extract(text: str, score: UnitScore, limit: int = MAX_ANSWER_CHARS) -> str:
     return "\n".join(whole[n] for n in sorted(chosen))
 
 
-def complete_answer(text: str, used: list[SearchHit], others: Sequence[SearchHit], tokens: Sequence[str]) -> tuple[str, list[SearchHit]]:
-    """A question with several parts: add the best unit of another passage that covers what the
-    answer so far leaves out (at least two of the question's words), within the size limit."""
+def complete_answer(
+    text: str, used: list[SearchHit], others: Sequence[SearchHit], tokens: Sequence[str], holds_asked: Callable[[str], bool] | None = None
+) -> tuple[str, list[SearchHit]]:
+    """Complete an answer from the next candidates: a question of several parts gets the best unit
+    that covers what the answer leaves out (two of the question's words or more); an answer that
+    does not hold the kind of information asked (``holds_asked``: a price for 怎么算) gets the best
+    unit on the same subject that does. Within the size limit."""
     missing = [t for t in tokens if len(t) >= 2 and t not in text]
-    if len(missing) < 2:
+    lacks_kind = holds_asked is not None and not holds_asked(text)
+    if len(missing) < 2 and not lacks_kind:
         return text, used
-    best: tuple[int, str, SearchHit] | None = None
+    best: tuple[float, str, SearchHit] | None = None
     for hit in others:
         for unit in units(answer_text(hit)):
             joined = "\n".join(unit)
             covered = sum(1 for t in missing if t in joined)
-            if covered >= 2 and len(text) + len(joined) <= MAX_ANSWER_CHARS and (best is None or covered > best[0]):
-                best = (covered, joined, hit)
+            gives_kind = lacks_kind and holds_asked is not None and holds_asked(joined) and any(t in joined for t in tokens if len(t) >= 2)
+            value = covered + 2.0 * gives_kind
+            if (covered >= 2 or gives_kind) and joined not in text and len(text) + len(joined) <= MAX_ANSWER_CHARS and (best is None or value > best[0]):
+                best = (value, joined, hit)
     if best is None:
         return text, used
     return f"{text}\n{best[1]}", [*used, best[2]]

@@ -26,7 +26,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from gridkb.application.analysis import QuestionAnalyser, QuestionAnalysis
+from gridkb.application.analysis import InfoKind, QuestionAnalyser, QuestionAnalysis
 from gridkb.application.answerability import evidence
 from gridkb.application.candidates import Candidate, CandidateFinder
 from gridkb.application.compose import Composed, complete_answer
@@ -216,15 +216,33 @@ class QuestionAnswerer:
         trace.answer = self._decide(trace)
         return trace
 
-    def rank(self, trace: AnswerTrace, query: str, audience: Audience = Audience.INTERNAL, today: date | None = None) -> None:
+    def search(
+        self, query: str, k: int = 10, category: str | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None
+    ) -> list[SearchHit]:
+        """Search results in the reranker's order: the passages and FAQs that best answer ``query`` first."""
+        trace = AnswerTrace(query)
+        clean = self.searcher.prepare(query)
+        if not clean:
+            return []
+        self.rank(trace, clean, audience, today, category, hits=max(k, CANDIDATE_HITS))
+        return [r.candidate.hit for r in trace.ranked][:k]
+
+    def rank(
+        self, trace: AnswerTrace, query: str, audience: Audience = Audience.INTERNAL, today: date | None = None,
+        category: str | None = None, hits: int = CANDIDATE_HITS,
+    ) -> None:
         """Analyse, retrieve, describe and rerank the candidates of ``query`` into ``trace``."""
-        self.gather(trace, query, audience, today)
+        self.gather(trace, query, audience, today, category, hits)
         trace.ranked = self.reranker.run(trace.candidates) if trace.candidates else []
 
-    def gather(self, trace: AnswerTrace, query: str, audience: Audience = Audience.INTERNAL, today: date | None = None) -> None:
+    def gather(
+        self, trace: AnswerTrace, query: str, audience: Audience = Audience.INTERNAL, today: date | None = None,
+        category: str | None = None, hits: int = CANDIDATE_HITS,
+    ) -> None:
         """Analyse ``query``, retrieve, and describe every candidate (no model needed)."""
         trace.analysis = analysis = self.analyser.analyse(query)
-        trace.signals = self.searcher.retrieve(query, CANDIDATE_HITS, audience=audience, today=today, extra_terms=self._action_words(analysis))
+        extra = self._action_words(analysis)
+        trace.signals = self.searcher.retrieve(query, hits, category=category, audience=audience, today=today, extra_terms=extra)
         trace.candidates = self.finder.run(analysis, trace.signals)
 
     def _action_words(self, analysis: QuestionAnalysis) -> list[str]:
@@ -234,7 +252,7 @@ class QuestionAnswerer:
     def assess(self, trace: AnswerTrace) -> None:
         """Compose the answer the ranking leads to and collect the evidence about it (no model needed)."""
         assert trace.analysis is not None and trace.signals is not None and trace.ranked
-        trace.composed = self._compose(trace.ranked, trace.signals.tokens)
+        trace.composed = self._compose(trace.analysis, trace.ranked, trace.signals.tokens)
         trace.features = decision_features(trace.ranked, trace.analysis, trace.composed.text, self.analyser, self._evidence(trace.signals))
 
     def _decide(self, trace: AnswerTrace) -> Answer:
@@ -261,11 +279,13 @@ class QuestionAnswerer:
         suggestions = self._suggestions(ranked, used)
         return Answer(text, round(confidence, 3), True, category, department, tuple(_citation(h) for h in used), suggestions, reason)
 
-    def _compose(self, ranked: Sequence[RankedCandidate], tokens: Sequence[str]) -> Composed:
+    def _compose(self, analysis: QuestionAnalysis, ranked: Sequence[RankedCandidate], tokens: Sequence[str]) -> Composed:
         """The best candidate's answer (a curated FAQ answer, or the passage's units that hold what
         was asked), completed from the next candidates for a question of several parts."""
         top = ranked[0].candidate
-        text, used = complete_answer(top.answer, [top.hit], _distinct_hits(ranked)[1:4], tokens)
+        asked = analysis.kind
+        holds_asked = None if asked is InfoKind.OTHER else (lambda unit: asked in self.analyser.evidence(unit))
+        text, used = complete_answer(top.answer, [top.hit], _distinct_hits(ranked)[1:4], tokens, holds_asked)
         return Composed(text, tuple(used))
 
     def _evidence(self, signals: RetrievalSignals):  # type: ignore[no-untyped-def]

@@ -145,5 +145,5 @@ class HybridSystem(_KbSystem):
         from gridkb.records import Audience
 
         self.kb.forget_query_vectors()
-        hits = self._answerer.searcher.search(question, k, audience=Audience(self.audience))
+        hits = self._answerer.search(question, k, audience=Audience(self.audience))
         return [Passage(h.chunk.source, h.chunk.section, h.chunk.text, h.score, h.also_in) for h in hits]
