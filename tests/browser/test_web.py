@@ -175,12 +175,17 @@ def test_clarifying_options_are_chips_that_continue_the_conversation(page, live_
 
     page.route("**/api/chat/stream", scripted)
     widget = _open_widget(page, live_server.url)
-    reply = _ask(page, widget, "电费", 1)
+    box = widget.get_by_label("问题")
+    box.fill("电费")
+    box.press("Enter")
+    reply = widget.locator(".msg.bot").nth(1)
+    reply.locator(".options").wait_for(timeout=60_000)
+    assert reply.locator(".rate").count() == 0  # a clarifying question is not rated
     chips = reply.locator(".options .chip")
     assert [chips.nth(i).inner_text() for i in range(chips.count())] == ["电费可以在哪里交？", "居民阶梯电价分几档？", "都不是，转人工"]
     page.screenshot(path=str(SCREENSHOTS / "widget-clarify.png"))
     chips.first.click()
-    widget.locator(".msg.bot .rate").nth(1).wait_for(timeout=60_000)
+    widget.locator(".msg.bot .rate").first.wait_for(timeout=60_000)
     assert widget.locator(".msg.user .bubble").last.inner_text() == "电费可以在哪里交？"
     assert "南网在线" in widget.locator(".msg.bot .bubble").last.inner_text()
     assert chips.first.is_disabled() and chips.last.is_disabled()  # a choice is made once

@@ -120,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # CPU-bound handlers in many threads only fight over the GIL: a few threads per worker
         # serve more requests per second, and the rest wait their turn in the event loop
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.handler_threads
+        # models loaded and FAQ wordings analysed in the background, not on the first customer's question
+        threading.Thread(target=_warm_up, args=(desk,), name="gridkb-warm-up", daemon=True).start()
         yield
 
     app = FastAPIOffline(
@@ -483,3 +485,10 @@ def _pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/", include_in_schema=False)
     def home() -> FileResponse:
         return FileResponse(WEB / "index.html", media_type="text/html")
+
+
+def _warm_up(desk: ServiceDesk) -> None:
+    try:
+        desk.live.warm_up()
+    except GridkbError as error:  # no knowledge base yet: the first request reports it
+        log.warning("warm-up skipped: %s", error)

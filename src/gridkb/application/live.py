@@ -44,5 +44,5 @@ class LiveKnowledgeBase:
             return self._serving
 
     def warm_up(self) -> None:
-        """Load the indexes and the model now rather than on the first customer's question."""
-        self.current().answerer.answer("电费怎么交")
+        """Load the indexes and the models now rather than on the first customer's question."""
+        self.current().answerer.warm_up()

@@ -184,6 +184,11 @@ class QuestionAnswerer:
         known = sum(1 for t in content if t in self.kb.bm25_vocabulary)
         return known >= 2 and known >= 0.6 * len(content)
 
+    def warm_up(self) -> None:
+        """Load the indexes and models and analyse every FAQ wording, before the first question."""
+        self.finder.warm_up()
+        self.answer("电费怎么交")
+
     def contextualise(self, question: str, history: Sequence[str]) -> str:
         """``question`` made self-contained with the earlier questions when it is a follow-up."""
         return self.rewriter.rewrite(question, history)

@@ -118,9 +118,9 @@ class HybridSystem(_KbSystem):
     def _answerer(self):  # type: ignore[no-untyped-def]
         from gridkb.application.qa import QuestionAnswerer
 
-        if self.domain:
-            return QuestionAnswerer(self.kb)
-        return QuestionAnswerer(self.kb, domain_gate=False, always_answer=True)
+        answerer = QuestionAnswerer(self.kb) if self.domain else QuestionAnswerer(self.kb, domain_gate=False, always_answer=True)
+        answerer.warm_up()  # as a server does at start: models loaded, FAQ wordings analysed
+        return answerer
 
     def answer(self, question: str) -> SystemAnswer:
         return self.converse(question, ())
