@@ -10,10 +10,10 @@
    decision features of those out-of-fold answers predicts "right", and Platt scaling fitted on its
    own out-of-fold scores calibrates it. Unanswerable dev questions are the negatives the
    model must learn to decline.
-3. The threshold: the lowest confidence at which, on the out-of-fold dev answers, at most
-   ``--target-wrong`` of all questions get a confidently wrong answer (resolved but not right).
-   Then the clarification floor: a candidate offered as an option scores at least what a right
-   answer's top candidate scores in nine cases out of ten.
+3. The threshold: the lowest confidence at which, on the out-of-fold dev answers to the questions
+   customers type (the real-phrasing sets), at most ``--target-wrong`` of them get a confidently
+   wrong answer (resolved but not right). Then the clarification floor: the lowest option score at
+   which at most ``--max-clarified`` of those questions get a clarifying question.
 
 Writes ``kb/reranker.txt`` and ``kb/answer_confidence.yaml`` and prints the cross-validated figures,
 with the reliability table. Test splits are never read.
@@ -69,6 +69,7 @@ RANKER_PARAMS = {
     "seed": 7,
 }
 ROUNDS = 300
+CUSTOMER_SETS = ("real phrasing", "shared real")  # questions as customers type them
 REGULARISATION_C = 0.1  # of the confidence regression (5-fold cross-validated log-loss on dev)
 
 
@@ -147,7 +148,7 @@ def out_of_fold_outcomes(answerer: QuestionAnswerer, questions: list[DevQuestion
 
 
 def fit_confidence(
-    outcomes: list[Outcome], folds: int, target_wrong: float, max_clarified: float, refused: int
+    outcomes: list[Outcome], folds: int, target_wrong: float, max_clarified: float, refused_by_customers: int
 ) -> tuple[ConfidenceModel, np.ndarray]:
     matrix = np.array([[o.features[n] for n in DECISION_FEATURES] for o in outcomes])
     labels = np.array([o.right for o in outcomes])
@@ -159,8 +160,11 @@ def fit_confidence(
     platt = LogisticRegression(C=1e6, max_iter=2000).fit(scores.reshape(-1, 1), labels)  # fitted on held-out scores only
     calibrated = platt.predict_proba(scores.reshape(-1, 1))[:, 1]
     regression.fit(standard, labels)
-    threshold = choose_threshold(calibrated, labels, target_wrong, len(outcomes) + refused)
-    floor = choose_floor(outcomes, calibrated < threshold, max_clarified * (len(outcomes) + refused))
+    # the threshold and the floor are chosen on the questions customers type, which the widget meets
+    customers = np.array([o.question.source in CUSTOMER_SETS for o in outcomes])
+    threshold = choose_threshold(calibrated[customers], labels[customers], target_wrong, int(customers.sum()) + refused_by_customers)
+    asked = [o for o, c in zip(outcomes, customers) if c]
+    floor = choose_floor(asked, calibrated[customers] < threshold, max_clarified * (len(asked) + refused_by_customers))
     model = ConfidenceModel(
         tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, regression.coef_[0])), float(regression.intercept_[0]),
         float(platt.coef_[0][0]), float(platt.intercept_[0]), threshold, floor,
@@ -217,8 +221,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kb", type=Path, default=ROOT / "kb" / "build")
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--target-wrong", type=float, default=0.04, help="confidently wrong answers allowed, share of all dev questions")
-    parser.add_argument("--max-clarified", type=float, default=0.2, help="clarifying questions allowed, share of all dev questions")
+    parser.add_argument("--target-wrong", type=float, default=0.04, help="confidently wrong answers allowed, share of the customer dev questions")
+    parser.add_argument("--max-clarified", type=float, default=0.25, help="clarifying questions allowed, share of the customer dev questions")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
     args = parser.parse_args()
     settings = Settings(kb_dir=args.kb, config_dir=ROOT / "kb", shared_query_cache=False)
@@ -229,7 +233,8 @@ def main() -> int:
     reached = [q for q in questions if q.trace is not None]
     outcomes = out_of_fold_outcomes(answerer, reached, args.folds)
     refused = [q for q in questions if q.trace is None]
-    model, calibrated = fit_confidence(outcomes, args.folds, args.target_wrong, args.max_clarified, len(refused))
+    refused_customers = sum(1 for q in refused if q.source in CUSTOMER_SETS)
+    model, calibrated = fit_confidence(outcomes, args.folds, args.target_wrong, args.max_clarified, refused_customers)
     report(outcomes, calibrated, model, refused)
     if args.dry_run:
         return 0
@@ -237,7 +242,7 @@ def main() -> int:
     (ROOT / "kb" / RERANKER_FILE).write_text(booster.model_to_string(), encoding="utf-8")
     note = (
         f"Fitted by scripts/fit_answering.py on {len(questions)} dev questions ({len(reached)} reached retrieval);\n"
-        f"threshold: the lowest confidence with at most {args.target_wrong:.0%} of dev questions confidently wrong."
+        f"threshold: the lowest confidence with at most {args.target_wrong:.0%} of the customer dev questions confidently wrong."
     )
     model.save(ROOT / "kb" / CONFIDENCE_FILE, note)
     print(f"wrote kb/{RERANKER_FILE} and kb/{CONFIDENCE_FILE}")

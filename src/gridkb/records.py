@@ -224,6 +224,20 @@ class Chunk(_Record):
         return " › ".join(self.title_path[1:])
 
     @property
+    def faq_question(self) -> str:
+        """An FAQ chunk's question ("问：…"); "" for a passage."""
+        if self.kind is not ChunkKind.FAQ:
+            return ""
+        return self.text.split("\n", 1)[0].removeprefix("问：").strip()
+
+    @property
+    def answer_text(self) -> str:
+        """What the chunk answers with: an FAQ chunk's answer ("答：…"), or a passage's whole text."""
+        if self.kind is ChunkKind.FAQ and "答：" in self.text:
+            return self.text.split("答：", 1)[1].strip()
+        return self.text
+
+    @property
     def index_text(self) -> str:
         """What the indexes see: the title path gives short chunks their context."""
         return " › ".join(self.title_path) + "\n" + self.text

@@ -37,3 +37,9 @@ def test_an_ask_without_a_subject_borrows_the_last_named_one(rewriter):
 
 def test_without_history_nothing_changes(rewriter):
     assert rewriter.rewrite("那企业呢？", []) == "那企业呢？"
+
+
+def test_a_thing_named_with_ne_replaces_the_earlier_one_and_a_place_qualifies_it(rewriter):
+    assert rewriter.rewrite("专票呢", ["电子发票在哪下"]) == "专票在哪下"
+    assert rewriter.rewrite("临时检修呢", ["计划停电会提前通知吗"]) == "临时检修会提前通知吗"
+    assert rewriter.rewrite("河南的呢", ["工厂电费怎么算"]) == "河南工厂电费怎么算"  # and so is declined as another province's

@@ -75,20 +75,10 @@ class Candidate:
     @property
     def question(self) -> str:
         """The FAQ's main question ("" for a passage)."""
-        return faq_question(self.hit.chunk.text) if self.is_faq else ""
+        return self.hit.chunk.faq_question
 
     def feature(self, name: str) -> float:
         return self.features[FEATURES.index(name)]
-
-
-def faq_answer(text: str) -> str:
-    """The answer part of an FAQ chunk ("问：…\\n答：…")."""
-    return text.split("答：", 1)[1].strip() if "答：" in text else text
-
-
-def faq_question(text: str) -> str:
-    """The question part of an FAQ chunk."""
-    return text.split("\n", 1)[0].removeprefix("问：").strip()
 
 
 class CandidateFinder:
@@ -142,7 +132,7 @@ class CandidateFinder:
         for rank, hit in enumerate(signals.hits, start=1):
             shared = context.shared_features(hit, rank, chunk_cosines.get(hit.chunk.id, hit.dense_score))
             if hit.chunk.kind is ChunkKind.FAQ and hit.chunk.faq_id in self._wordings:
-                answer = faq_answer(hit.chunk.text)
+                answer = hit.chunk.answer_text
                 kinds = self._answer_kinds(hit.chunk.id, answer)
                 for wording_id, wording in self._wordings[hit.chunk.faq_id]:
                     own = context.wording_features(self._analysis(wording_id, wording), answer, kinds, wording_cosines.get(wording_id, MISSING))

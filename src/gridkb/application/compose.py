@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from gridkb.application.search import SearchHit
 from gridkb.production.chunking import split_sentences
-from gridkb.records import ChunkKind
 
 MAX_ANSWER_CHARS = 220
 KEEP_SHARE = 0.6  # a unit joins the best one when it scores at least this share of it
@@ -27,14 +26,6 @@ class Composed:
 
     text: str
     used: tuple[SearchHit, ...]
-
-
-def answer_text(hit: SearchHit) -> str:
-    """What a hit answers with: an FAQ's answer, or the passage."""
-    text = hit.chunk.text
-    if hit.chunk.kind is ChunkKind.FAQ and "答：" in text:
-        return text.split("答：", 1)[1].strip()
-    return text
 
 
 def units(text: str) -> list[list[str]]:
@@ -96,7 +87,7 @@ def complete_answer(
         return text, used
     best: tuple[float, str, SearchHit] | None = None
     for hit in others:
-        for unit in units(answer_text(hit)):
+        for unit in units(hit.chunk.answer_text):
             joined = "\n".join(unit)
             covered = sum(1 for t in missing if t in joined)
             gives_kind = lacks_kind and holds_asked is not None and holds_asked(joined) and any(t in joined for t in tokens if len(t) >= 2)

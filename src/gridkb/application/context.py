@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from gridkb.application.analysis import QuestionAnalyser
 from gridkb.production.lexicon import Lexicon
 
+SHORT_SUBSTITUTE = 8  # "专票呢": a thing named with 呢 and no question of its own, in a few characters
 FOLLOW_UP_OPENER = re.compile(r"^(那么|那|还有|另外|如果是|如果|要是|换成|假如是|假如|换作|若是)")
 _SUBSTITUTE_TAIL = re.compile(r"(的话)?(的)?(呢|怎么样|咋样|又如何|如何)?[？?。!！]*$")
 _QUESTION_TAIL = re.compile(
@@ -43,19 +44,21 @@ class FollowUpRewriter:
         self.prepare = prepare
 
     def is_follow_up(self, question: str) -> bool:
-        """True when ``question`` needs the earlier turns to be understood."""
+        """True when ``question`` needs the earlier turns to be understood: it names nothing of its
+        own, or it only names a substitute ("那充电桩呢", "专票呢", "如果是农村的话")."""
         prepared = self.prepare(question)
         if not self.analyser.analyse(prepared).self_contained:
             return True
-        return bool(FOLLOW_UP_OPENER.match(prepared)) and _substitute(prepared) is not None
+        substitute = _substitute(prepared)
+        return substitute is not None and (bool(FOLLOW_UP_OPENER.match(prepared)) or len(substitute) <= SHORT_SUBSTITUTE)
 
     def rewrite(self, question: str, history: Sequence[str]) -> str:
         """``question`` made self-contained with ``history`` (the earlier questions as rewritten,
         oldest first), or unchanged when it is not a follow-up.
 
         - "那企业呢？" after "居民新装要多久": the contrasting term is swapped ("企业新装要多久");
-        - "那充电桩呢？" after "峰谷电价怎么算": the new subject takes the earlier question's ask
-          ("充电桩怎么算");
+        - "那充电桩呢？" after "峰谷电价怎么算": the new thing takes the old one's place ("充电桩怎么算");
+          a place or brand qualifies the earlier question ("河南的呢" → "河南工厂电费怎么算");
         - otherwise the subject of the last turn that named one is carried over ("要多久？" after
           "居民新装要什么资料" → "业扩报装要多久？").
         """
@@ -66,8 +69,13 @@ class FollowUpRewriter:
         if swapped := swap_contrast(prepared, previous):
             return swapped
         substitute = _substitute(prepared)
-        if substitute and self.analyser.analyse(substitute).self_contained and (ask := _ask_of(self.prepare(previous))):
-            return substitute + ask
+        if substitute and (named := self.analyser.analyse(substitute)).self_contained:
+            if named.names:  # a place or brand qualifies the earlier question ("河南的呢")
+                return substitute + previous
+            if replaced := self._replace_topic(previous, substitute):  # a new thing takes the old one's place
+                return replaced
+            if ask := _ask_of(self.prepare(previous)):
+                return substitute + ask
         current = self.lexicon.linked_entities(prepared)
         for earlier in reversed(history):
             entities = self.lexicon.linked_entities(self.prepare(earlier))
@@ -76,6 +84,15 @@ class FollowUpRewriter:
                 business = [n for n in carried if self.lexicon.by_id[f"ent:{n}"].type == "business"] or carried[:1]
                 return "".join(business[:2]) + FOLLOW_UP_OPENER.sub("", prepared)
         return f"{previous}，{question}"  # no named topic: the previous question is the context
+
+
+    def _replace_topic(self, previous: str, substitute: str) -> str | None:
+        """The earlier question with its first named thing replaced ("电子发票在哪下", "专票" → "专票在哪下")."""
+        for word in self.analyser.analyse(self.prepare(previous)).topic:
+            surface = next((s for s in self.analyser.surfaces(word) if s in previous), None)
+            if surface:
+                return previous.replace(surface, substitute, 1)
+        return None
 
 
 def _substitute(follow_up: str) -> str | None:

@@ -27,7 +27,7 @@ from functools import cached_property
 from typing import Any
 
 from gridkb.application.analysis import InfoKind, QuestionAnalyser, QuestionAnalysis
-from gridkb.application.answerability import evidence
+from gridkb.application.answerability import Evidence, evidence
 from gridkb.application.candidates import Candidate, CandidateFinder
 from gridkb.application.compose import Composed, complete_answer
 from gridkb.application.context import FollowUpRewriter
@@ -258,14 +258,15 @@ class QuestionAnswerer:
         """Compose the answer the ranking leads to and collect the evidence about it (no model needed)."""
         assert trace.analysis is not None and trace.signals is not None and trace.ranked
         trace.composed = self._compose(trace.analysis, trace.ranked, trace.signals.tokens)
-        trace.features = decision_features(trace.ranked, trace.analysis, trace.composed.text, self.analyser, self._evidence(trace.signals))
+        trace.features = decision_features(
+            trace.ranked, trace.analysis, trace.composed.text, self.analyser, self._evidence(trace.signals, trace.analysis)
+        )
 
     def _decide(self, trace: AnswerTrace) -> Answer:
         self.assess(trace)
         assert trace.signals is not None and trace.composed is not None
-        signals, ranked, composed = trace.signals, trace.ranked, trace.composed
-        confidence = self.confidence_model.probability(trace.features)
-        model = self.confidence_model
+        signals, ranked, composed, model = trace.signals, trace.ranked, trace.composed, self.confidence_model
+        confidence = model.probability(trace.features)
         top = ranked[0].candidate.hit
         classification = signals.classification or self.kb.classify_question(signals.query)
         category = classification.category if classification.category != "unknown" else top.chunk.category
@@ -293,10 +294,10 @@ class QuestionAnswerer:
         text, used = complete_answer(top.answer, [top.hit], _distinct_hits(ranked)[1:4], tokens, holds_asked)
         return Composed(text, tuple(used))
 
-    def _evidence(self, signals: RetrievalSignals):  # type: ignore[no-untyped-def]
-        nouns = self.kb.lexicon.nouns(signals.query)
+    def _evidence(self, signals: RetrievalSignals, analysis: QuestionAnalysis) -> Evidence:
         return evidence(
-            signals.best_dense, signals.best_faq_dense, signals.best_bm25, signals.tokens, nouns, self.kb.document_frequency, len(self.kb.chunks)
+            signals.best_dense, signals.best_faq_dense, signals.best_bm25, signals.tokens, list(analysis.topic),
+            self.kb.document_frequency, len(self.kb.chunks),
         )
 
     def _suggestions(self, ranked: Sequence[RankedCandidate], used: Sequence[SearchHit]) -> tuple[str, ...]:

@@ -20,10 +20,6 @@ class Recommendation:
     score: float
 
 
-def _question_of(chunk: Chunk) -> str:
-    return chunk.text.split("\n", 1)[0].removeprefix("问：").strip()
-
-
 class Recommender:
     def __init__(self, kb: KnowledgeBase, searcher: Searcher | None = None, popularity: Mapping[str, int] | None = None) -> None:
         """``popularity``: how often each FAQ chunk was served (from the chat logs, when there are any)."""
@@ -40,14 +36,14 @@ class Recommender:
         asked = self.searcher.prepare(question).rstrip("？?")
         found: dict[str, Recommendation] = {}
         for hit in hits:
-            text = _question_of(hit.chunk)
+            text = hit.chunk.faq_question
             if text.rstrip("？?") != asked:
                 found.setdefault(hit.chunk.id, Recommendation(text, hit.chunk.id, hit.chunk.category, hit.score))
         if hits:
             for neighbour, _, weight in self.kb.graph.neighbours(f"chunk:{hits[0].chunk.id}", {"related"}):
                 chunk = self.kb.chunk_by_id.get(neighbour.removeprefix("chunk:"))
                 if chunk and chunk.kind is ChunkKind.FAQ and self._visible(chunk, audience):
-                    found.setdefault(chunk.id, Recommendation(_question_of(chunk), chunk.id, chunk.category, weight * 0.01))
+                    found.setdefault(chunk.id, Recommendation(chunk.faq_question, chunk.id, chunk.category, weight * 0.01))
         unique: dict[str, Recommendation] = {}
         for item in found.values():
             unique.setdefault(item.question, item)
@@ -63,7 +59,7 @@ class Recommender:
             if category and chunk.category != category:
                 continue
             score = 100.0 * self.popularity[chunk.id] + group_size[chunk.id] + 0.1 * len(self.kb.graph.neighbours(f"chunk:{chunk.id}", {"related"}))
-            scored.append(Recommendation(_question_of(chunk), chunk.id, chunk.category, score))
+            scored.append(Recommendation(chunk.faq_question, chunk.id, chunk.category, score))
         return sorted(scored, key=lambda r: (-r.score, r.question))[:k]
 
     def related_knowledge(self, chunk_id: str, k: int = 5, audience: Audience = Audience.INTERNAL) -> list[tuple[Chunk, float]]:
