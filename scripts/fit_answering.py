@@ -12,7 +12,8 @@
    model must learn to decline.
 3. The threshold: the lowest confidence at which, on the out-of-fold dev answers to the questions
    customers type (the real-phrasing sets), at most ``--target-wrong`` of them get a confidently
-   wrong answer (resolved but not right). Then the clarification floor: the lowest option score at
+   wrong answer (resolved but not right), the answerable and unanswerable ones weighted to their
+   shares in real customer traffic (the shared real phrasings, collected from the public). Then the clarification floor: the lowest option score at
    which at most ``--max-clarified`` of those questions get a clarifying question.
 
 Writes ``kb/reranker.txt`` and ``kb/answer_confidence.yaml`` and prints the cross-validated figures,
@@ -148,7 +149,7 @@ def out_of_fold_outcomes(answerer: QuestionAnswerer, questions: list[DevQuestion
 
 
 def fit_confidence(
-    outcomes: list[Outcome], folds: int, target_wrong: float, max_clarified: float, refused_by_customers: int
+    outcomes: list[Outcome], folds: int, target_wrong: float, max_clarified: float, refused_customers: list[DevQuestion], answerable_share: float
 ) -> tuple[ConfidenceModel, np.ndarray]:
     matrix = np.array([[o.features[n] for n in DECISION_FEATURES] for o in outcomes])
     labels = np.array([o.right for o in outcomes])
@@ -160,11 +161,13 @@ def fit_confidence(
     platt = LogisticRegression(C=1e6, max_iter=2000).fit(scores.reshape(-1, 1), labels)  # fitted on held-out scores only
     calibrated = platt.predict_proba(scores.reshape(-1, 1))[:, 1]
     regression.fit(standard, labels)
-    # the threshold and the floor are chosen on the questions customers type, which the widget meets
+    # the threshold and the floor are chosen on the questions customers type, which the widget meets,
+    # weighted so that answerable ones weigh as much as in real customer traffic
     customers = np.array([o.question.source in CUSTOMER_SETS for o in outcomes])
-    threshold = choose_threshold(calibrated[customers], labels[customers], target_wrong, int(customers.sum()) + refused_by_customers)
     asked = [o for o, c in zip(outcomes, customers) if c]
-    floor = choose_floor(asked, calibrated[customers] < threshold, max_clarified * (len(asked) + refused_by_customers))
+    weights = mix_weights([o.question.groups is not None for o in asked] + [q.groups is not None for q in refused_customers], answerable_share)
+    threshold = choose_threshold(calibrated[customers], labels[customers], weights, target_wrong)
+    floor = choose_floor(asked, calibrated[customers] < threshold, max_clarified * (len(asked) + len(refused_customers)))
     model = ConfidenceModel(
         tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, regression.coef_[0])), float(regression.intercept_[0]),
         float(platt.coef_[0][0]), float(platt.intercept_[0]), threshold, floor,
@@ -183,13 +186,29 @@ def choose_floor(outcomes: list[Outcome], unsure: np.ndarray, most: float) -> fl
     return float("inf")
 
 
-def choose_threshold(confidences: np.ndarray, right: np.ndarray, target_wrong: float, total: int) -> float:
-    """The lowest threshold with at most ``target_wrong`` × ``total`` confidently wrong answers."""
+def mix_weights(answerable: list[bool], share: float) -> np.ndarray:
+    """Question weights that make answerable questions ``share`` of the total weight."""
+    flags = np.array(answerable)
+    if flags.all() or not flags.any():
+        return np.ones(len(flags))
+    return np.where(flags, share / flags.mean(), (1 - share) / (1 - flags.mean()))
+
+
+def choose_threshold(confidences: np.ndarray, right: np.ndarray, weights: np.ndarray, target_wrong: float) -> float:
+    """The lowest threshold at which confidently wrong answers weigh at most ``target_wrong`` of all
+    the questions (``weights`` covers the answered ones first, then those refused before retrieval)."""
+    answered = weights[: len(confidences)]
     for threshold in np.unique(np.concatenate([[0.0], confidences])):
-        wrong = int(np.sum((confidences >= threshold) & ~right))
-        if wrong <= target_wrong * total:
+        if np.sum(answered[(confidences >= threshold) & ~right]) <= target_wrong * weights.sum():
             return float(threshold)
     return 1.0
+
+
+def traffic_answerable_share(dev: list[DevQuestion]) -> float:
+    """The share of answerable questions in real customer traffic: the shared real customer
+    phrasings when they are there (collected from the public), else the customer dev questions."""
+    sample = [q for q in dev if q.source == "shared real"] or [q for q in dev if q.source in CUSTOMER_SETS]
+    return sum(q.groups is not None for q in sample) / len(sample)
 
 
 def report(outcomes: list[Outcome], calibrated: np.ndarray, model: ConfidenceModel, refused: list[DevQuestion]) -> None:
@@ -233,8 +252,10 @@ def main() -> int:
     reached = [q for q in questions if q.trace is not None]
     outcomes = out_of_fold_outcomes(answerer, reached, args.folds)
     refused = [q for q in questions if q.trace is None]
-    refused_customers = sum(1 for q in refused if q.source in CUSTOMER_SETS)
-    model, calibrated = fit_confidence(outcomes, args.folds, args.target_wrong, args.max_clarified, refused_customers)
+    refused_customers = [q for q in refused if q.source in CUSTOMER_SETS]
+    share = traffic_answerable_share(questions)
+    print(f"answerable share of real customer traffic: {share:.2f}", file=sys.stderr)
+    model, calibrated = fit_confidence(outcomes, args.folds, args.target_wrong, args.max_clarified, refused_customers, share)
     report(outcomes, calibrated, model, refused)
     if args.dry_run:
         return 0

@@ -184,8 +184,8 @@ class _QuestionContext:
         clean = unit.lower()  # chunk text is normalised at ingestion
         recall = self._recall(clean)
         asked = self.question.kind is not InfoKind.OTHER and self.question.kind in self.analyser.evidence(unit)
-        words = sum(1 for t in self.tokens if t in clean) / len(self.tokens) if self.tokens else 0.0
-        return (0.0 if math.isnan(recall) else recall) + float(asked) + 0.5 * words + (0.3 if any(c.isdigit() for c in unit) else 0.0)
+        words = sum(1 for t in self.tokens if t in clean)  # every word of the question it repeats
+        return (0.0 if math.isnan(recall) else recall) + float(asked) + words + (0.3 if any(c.isdigit() for c in unit) else 0.0)
 
     def shared_features(self, hit: SearchHit, rank: int, dense: float) -> dict[str, float]:
         chunk = hit.chunk
