@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -118,6 +118,10 @@ class CandidateFinder:
             kinds = self._faq_answer_kinds.setdefault(chunk_id, self.analyser.evidence(answer))
         return kinds
 
+    def unit_scorer(self, question: QuestionAnalysis, signals: RetrievalSignals) -> Callable[[str], float]:
+        """How well a sentence, list or table answers this question (see ``unit_score``)."""
+        return _QuestionContext.of(question, self.analyser, self.kb, signals).unit_score
+
     def run(self, question: QuestionAnalysis, signals: RetrievalSignals) -> list[Candidate]:
         """One candidate per passage hit and per wording of each FAQ hit."""
         if not signals.hits:
@@ -160,7 +164,7 @@ class _QuestionContext:
     category_confidence: float
     unknown_share: float
     unknown_names: int  # proper names of the question the knowledge base never uses (上海, 特斯拉)
-    tokens: tuple[str, ...]  # the question's search tokens of two characters or more
+    terms: tuple[str, ...]  # the question's search tokens of two characters or more, and its numbers
 
     @classmethod
     def of(cls, question: QuestionAnalysis, analyser: QuestionAnalyser, kb: KnowledgeBase, signals: RetrievalSignals) -> "_QuestionContext":
@@ -174,18 +178,17 @@ class _QuestionContext:
         classification = signals.classification
         category = classification.category if classification and classification.category != "unknown" else ""
         confidence = classification.confidence if classification else 0.0
-        tokens = tuple(dict.fromkeys(t for t in signals.tokens if len(t) >= 2))
+        terms = tuple(t for t in signals.tokens if len(t) >= 2 or t.isdigit())
         unknown_names = sum(1 for name in question.names if frequency.get(name.lower(), 0) == 0)
-        return cls(question, analyser, weights, ceiling, category, confidence, unknown, unknown_names, tokens)
+        return cls(question, analyser, weights, ceiling, category, confidence, unknown, unknown_names, terms)
 
     def unit_score(self, unit: str) -> float:
-        """How well one sentence, list or table of a passage answers the question: the subject it
-        covers, whether it holds the kind of information asked, the question's words, a figure."""
+        """How well one sentence, list or table of a passage answers the question: the question's
+        words it repeats, then whether it holds the kind of information asked and a figure."""
         clean = unit.lower()  # chunk text is normalised at ingestion
-        recall = self._recall(clean)
         asked = self.question.kind is not InfoKind.OTHER and self.question.kind in self.analyser.evidence(unit)
-        words = sum(1 for t in self.tokens if t in clean)  # every word of the question it repeats
-        return (0.0 if math.isnan(recall) else recall) + float(asked) + words + (0.3 if any(c.isdigit() for c in unit) else 0.0)
+        words = sum(1 for t in self.terms if t in clean)  # every search term of the question it repeats
+        return words + 0.5 * (float(asked) + any(c.isdigit() for c in unit))
 
     def shared_features(self, hit: SearchHit, rank: int, dense: float) -> dict[str, float]:
         chunk = hit.chunk

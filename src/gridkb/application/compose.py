@@ -13,7 +13,9 @@ from gridkb.application.search import SearchHit
 from gridkb.production.chunking import split_sentences
 
 MAX_ANSWER_CHARS = 220
-KEEP_SHARE = 0.6  # a unit joins the best one when it scores at least this share of it
+KEEP_SHARE = 0.5  # a unit joins the best one when it scores at least this share of it
+ENOUGH = 0.6  # and while the answer is shorter than this share of the limit
+RANK_PENALTY = 0.8  # a unit of the next passage down must score this much more to be chosen
 _LIST_LINE = re.compile(r"^(?:[a-zA-Z][)）]|\d{1,2}[.．、)）]|[（(]\d{1,2}[）)]|[（(][一二三四五六七八九十]+[）)]|[-•·●])")
 _TABLE_ROW = re.compile(r"^[^：；。]{1,16}：[^；]*；[^：；]{1,16}：")  # "档次：第一档；电价标准：0.59 元/千瓦时"
 
@@ -58,7 +60,7 @@ def units(text: str) -> list[list[str]]:
 
 def extract(text: str, score: UnitScore, limit: int = MAX_ANSWER_CHARS) -> str:
     """The units of ``text`` that answer best (by ``score``), in their original order: the best
-    one, and the others that score nearly as well while the answer stays within ``limit``."""
+    one, and those that score at least half as well until the answer is long enough, within ``limit``."""
     whole = ["\n".join(unit) for unit in units(text)]
     if not whole:
         return ""
@@ -67,11 +69,38 @@ def extract(text: str, score: UnitScore, limit: int = MAX_ANSWER_CHARS) -> str:
     chosen = [scored[0][1]]
     size = len(whole[chosen[0]])
     for value, n in scored[1:]:
+        if size >= ENOUGH * limit:
+            break
         if value <= 0 or value < KEEP_SHARE * best or size + len(whole[n]) > limit:
             continue
         chosen.append(n)
         size += len(whole[n])
     return "\n".join(whole[n] for n in sorted(chosen))
+
+
+def compose_passages(hits: Sequence[SearchHit], score: UnitScore, limit: int = MAX_ANSWER_CHARS) -> Composed:
+    """The best units of the best passages (``hits`` best first; a lower passage's unit must score
+    higher to be chosen), kept in passage order, until the answer is long enough."""
+    scored = [
+        (score(joined) - RANK_PENALTY * rank, rank, position, joined, hit)
+        for rank, hit in enumerate(hits)
+        for position, joined in enumerate("\n".join(unit) for unit in units(hit.chunk.answer_text))
+    ]
+    if not scored:
+        return Composed("", ())
+    best = max(x[0] for x in scored)
+    chosen: list[tuple[int, int, str, SearchHit]] = []
+    size = 0
+    for value, rank, position, text, hit in sorted(scored, key=lambda x: -x[0]):
+        if chosen and (value <= 0 or value < KEEP_SHARE * best or size + len(text) > limit):
+            continue
+        chosen.append((rank, position, text, hit))
+        size += len(text)
+        if size >= ENOUGH * limit:
+            break
+    chosen.sort(key=lambda x: (x[0], x[1]))
+    used = tuple({hit.chunk.id: hit for _, _, _, hit in chosen}.values())
+    return Composed("\n".join(text for _, _, text, _ in chosen), used)
 
 
 def complete_answer(

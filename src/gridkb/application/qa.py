@@ -29,7 +29,7 @@ from typing import Any
 from gridkb.application.analysis import InfoKind, QuestionAnalyser, QuestionAnalysis
 from gridkb.application.answerability import Evidence, evidence
 from gridkb.application.candidates import Candidate, CandidateFinder
-from gridkb.application.compose import Composed, complete_answer
+from gridkb.application.compose import Composed, complete_answer, compose_passages
 from gridkb.application.context import FollowUpRewriter
 from gridkb.application.decide import CLARIFY_REASON, CONFIDENCE_FILE, ConfidenceModel, clarification_options, decision_features
 from gridkb.application.guards import AbstainReason, Refusal, check
@@ -39,6 +39,7 @@ from gridkb.kb import KnowledgeBase
 from gridkb.records import Audience
 
 CANDIDATE_HITS = 24  # hits of the hybrid search that become candidates
+COMPOSED_PASSAGES = 3  # an answer from passages draws on the best three
 CLARIFY = "您想咨询的是下面哪个问题？请点选一个，我再为您解答："
 CORE_DOMAIN_WORDS = ("供电", "用电", "电费", "电价", "电表", "停电", "来电", "断电", "电线", "电压", "电力", "电网", "度电", "千瓦时", "充电", "漏电", "触电", "95598",
     "变压器", "光伏", "充电桩", "负荷", "跳闸", "装表", "新表", "换表", "验表", "抄表", "电能表")
@@ -109,17 +110,20 @@ class QuestionAnswerer:
         always_answer: bool = False,
         reranker: Reranker | None = None,
         confidence: ConfidenceModel | None = None,
+        rerank: bool = True,
     ) -> None:
         """``domain_gate``: refuse questions with nothing of the power-supply domain in them (off for
         knowledge bases of other text, such as the external evaluation sets); ``always_answer``:
         answer with the best candidate whatever the confidence (the external sets have no
-        unanswerable questions); ``reranker`` and ``confidence`` replace the fitted models of
-        ``kb/`` (the fitting script passes its own)."""
+        unanswerable questions); ``rerank``: order candidates with the reranker, which is fitted on
+        power-supply questions (off for other text: the hybrid order stands); ``reranker`` and
+        ``confidence`` replace the fitted models of ``kb/`` (the fitting script passes its own)."""
         self.kb = kb
         self.searcher = searcher or Searcher(kb)
         self.llm = llm
         self.domain_gate = domain_gate
         self.always_answer = always_answer
+        self.use_reranker = rerank
         if reranker is not None:
             self.reranker = reranker
         if confidence is not None:
@@ -238,7 +242,13 @@ class QuestionAnswerer:
     ) -> None:
         """Analyse, retrieve, describe and rerank the candidates of ``query`` into ``trace``."""
         self.gather(trace, query, audience, today, category, hits)
-        trace.ranked = self.reranker.run(trace.candidates) if trace.candidates else []
+        if not trace.candidates:
+            trace.ranked = []
+        elif self.use_reranker:
+            trace.ranked = self.reranker.run(trace.candidates)
+        else:  # the hybrid order, an FAQ through its first wording
+            first = {c.hit.chunk.id: c for c in reversed(trace.candidates)}
+            trace.ranked = [RankedCandidate(c, -float(rank)) for rank, c in enumerate(reversed(first.values()))]
 
     def gather(
         self, trace: AnswerTrace, query: str, audience: Audience = Audience.INTERNAL, today: date | None = None,
@@ -257,7 +267,7 @@ class QuestionAnswerer:
     def assess(self, trace: AnswerTrace) -> None:
         """Compose the answer the ranking leads to and collect the evidence about it (no model needed)."""
         assert trace.analysis is not None and trace.signals is not None and trace.ranked
-        trace.composed = self._compose(trace.analysis, trace.ranked, trace.signals.tokens)
+        trace.composed = self._compose(trace.analysis, trace.signals, trace.ranked)
         trace.features = decision_features(
             trace.ranked, trace.analysis, trace.composed.text, self.analyser, self._evidence(trace.signals, trace.analysis)
         )
@@ -285,13 +295,16 @@ class QuestionAnswerer:
         suggestions = self._suggestions(ranked, used)
         return Answer(text, round(confidence, 3), True, category, department, tuple(_citation(h) for h in used), suggestions, reason)
 
-    def _compose(self, analysis: QuestionAnalysis, ranked: Sequence[RankedCandidate], tokens: Sequence[str]) -> Composed:
+    def _compose(self, analysis: QuestionAnalysis, signals: RetrievalSignals, ranked: Sequence[RankedCandidate]) -> Composed:
         """The best candidate's answer (a curated FAQ answer, or the passage's units that hold what
         was asked), completed from the next candidates for a question of several parts."""
         top = ranked[0].candidate
         asked = analysis.kind
         holds_asked = None if asked is InfoKind.OTHER else (lambda unit: asked in self.analyser.evidence(unit))
-        text, used = complete_answer(top.answer, [top.hit], _distinct_hits(ranked)[1:4], tokens, holds_asked)
+        if not top.is_faq:
+            passages = [r.candidate.hit for r in ranked if not r.candidate.is_faq][:COMPOSED_PASSAGES]
+            return compose_passages(passages, self.finder.unit_scorer(analysis, signals))
+        text, used = complete_answer(top.answer, [top.hit], _distinct_hits(ranked)[1:4], signals.tokens, holds_asked)
         return Composed(text, tuple(used))
 
     def _evidence(self, signals: RetrievalSignals, analysis: QuestionAnalysis) -> Evidence:

@@ -148,7 +148,7 @@ def run_external(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
         results.append(evaluate_external(system, questions, sources.__getitem__))
     notes = [
         f"{len(passages)} passages ingested through the normal path ({report.chunks} chunks)",
-        "answers without abstention: the answerability model is fitted on the power-supply knowledge base",
+        "answers without abstention and in the hybrid order: the confidence model and the reranker are fitted on power-supply questions",
     ]
     return EvalRun(dataset, split, len(questions), results, _setup(kb), notes)
 

@@ -118,7 +118,7 @@ class HybridSystem(_KbSystem):
     def _answerer(self):  # type: ignore[no-untyped-def]
         from gridkb.application.qa import QuestionAnswerer
 
-        answerer = QuestionAnswerer(self.kb) if self.domain else QuestionAnswerer(self.kb, domain_gate=False, always_answer=True)
+        answerer = QuestionAnswerer(self.kb) if self.domain else QuestionAnswerer(self.kb, domain_gate=False, always_answer=True, rerank=False)
         answerer.warm_up()  # as a server does at start: models loaded, FAQ wordings analysed
         return answerer
 
