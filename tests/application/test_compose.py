@@ -1,0 +1,39 @@
+"""Answer text from passages: whole units, the ones that hold what was asked, in passage order."""
+
+from gridkb.application.compose import MAX_ANSWER_CHARS, complete_answer, compose_passages, extract
+from gridkb.application.search import SearchHit
+from gridkb.records import Chunk, ChunkKind
+
+GUIDE = "居民峰谷分时电价实行自愿选择原则。\n时段：高峰；时间：10:00–12:00、14:00–19:00；比例：1.7\n时段：低谷；时间：0:00–8:00；比例：0.38\n选择后 12 个月内不能变更。"
+
+
+def _hit(text: str, kind: ChunkKind = ChunkKind.TEXT, cid: str = "c1") -> SearchHit:
+    chunk = Chunk(cid, "d", "guide.md", kind, ("指南", "一"), text, 0, "public")
+    return SearchHit(chunk, 1.0, {}, text[:40], ())
+
+
+def test_extract_keeps_the_table_that_holds_what_was_asked_and_the_order():
+    def price_words(unit: str) -> float:
+        return 2.0 if "比例" in unit else (1.5 if "峰谷" in unit else 0.0)
+
+    text = extract(GUIDE, price_words)
+    assert "1.7" in text and "0.38" in text  # the whole table, never half of it
+    assert text.index("自愿") < text.index("1.7")  # kept in the passage's order
+    assert "12 个月" not in text  # a unit that scores nothing is left out
+    assert len(extract("。".join(["很长的一句话" * 10] * 10) + "。", lambda unit: 1.0)) <= MAX_ANSWER_CHARS
+
+
+def test_passages_compose_with_the_lower_passage_needing_a_better_unit():
+    first, second = _hit(GUIDE, cid="a"), _hit("峰谷电价的申请渠道：南网在线 APP、95598。", cid="b")
+    composed = compose_passages([first, second], lambda unit: 3.0 if "高峰" in unit or "APP" in unit else 0.1)
+    assert "1.7" in composed.text and "南网在线" in composed.text
+    assert [h.chunk.id for h in composed.used] == ["a", "b"]
+    assert compose_passages([], lambda unit: 1.0).text == ""
+
+
+def test_an_answer_without_what_was_asked_is_completed_from_the_next_candidate():
+    faq = _hit("问：峰谷电价怎么算？\n答：居民峰谷分时电价为自愿选择。", ChunkKind.FAQ, "faq")
+    text, used = complete_answer(faq.chunk.answer_text, [faq], [_hit(GUIDE)], ["峰谷", "时段"], lambda unit: "比例" in unit)
+    assert text.startswith("居民峰谷分时电价为自愿选择。") and "0.38" in text and len(used) == 2
+    same, only = complete_answer("电价比例为 1.7 : 1 : 0.38。", [faq], [_hit(GUIDE)], ["峰谷"], lambda unit: "比例" in unit)
+    assert same == "电价比例为 1.7 : 1 : 0.38。" and only == [faq]  # it already holds what was asked
