@@ -89,7 +89,7 @@ def to_markdown(run: EvalRun) -> str:
     for r in run.results:
         if r.failures:
             lines += ["", f"## Sample misses: {r.system}", ""]
-            lines += [f"- `{f['id']}` {f['question']} → {f['answer']}" for f in r.failures[:8]]
+            lines += [_miss(f) for f in r.failures[:8]]
     return "\n".join(lines) + "\n"
 
 
@@ -108,7 +108,7 @@ def _customer_set(title: str, results: list[SystemResult]) -> list[str]:
             lines += format_reliability([ReliabilityBin(**b) for b in r.reliability])  # type: ignore[arg-type]
     for r in results:
         if r.failures:
-            lines += ["", f"Sample misses of {r.system}:", ""] + [f"- `{f['id']}` {f['question']} → {f['answer']}" for f in r.failures[:10]]
+            lines += ["", f"Sample misses of {r.system}:", ""] + [_miss(f) for f in r.failures[:10]]
     return lines
 
 
@@ -119,3 +119,9 @@ def write_reports(run: EvalRun, folder: Path) -> Path:
     markdown.write_text(to_markdown(run), encoding="utf-8")
     (folder / f"{stem}.json").write_text(json.dumps(dataclasses.asdict(run), ensure_ascii=False, indent=1), encoding="utf-8")
     return markdown
+
+
+def _miss(failure: dict) -> str:
+    """One list item: an answer's own line breaks and headings must not break the report's structure."""
+    answer = " ".join(str(failure["answer"]).split())
+    return f"- `{failure['id']}` {failure['question']} → {answer}"
