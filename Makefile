@@ -8,7 +8,7 @@ PORT   ?= 8000
 CORE_STAMP := $(VENV)/.core-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
 TEST_STAMP := $(VENV)/.test-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
 
-.PHONY: serve test install install-test kb corpus-binaries clean
+.PHONY: serve test install install-test kb corpus-binaries screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ serve: kb
 
 test: install-test
 	$(BIN)/python -m pytest
+
+# The screenshots committed under tests/browser/screenshots/ (a normal test run writes to latest/).
+screenshots: install-test
+	GRIDKB_SCREENSHOTS=tests/browser/screenshots $(BIN)/python -m pytest -q tests/browser
 
 corpus-binaries: install-test
 	$(BIN)/python scripts/build_corpus_binaries.py

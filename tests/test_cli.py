@@ -2,8 +2,10 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import FIXTURES, ROOT
 
@@ -49,3 +51,67 @@ def test_search_ask_recommend_json(built_kb):
     assert {"related", "popular", "category"} <= set(related)
     bad = run("search", "电费", "--audience", "everyone", "--kb", kb, env=env)
     assert bad.returncode != 0 and "public or internal" in bad.stderr
+
+
+# --- as installed: the `gridkb` entry point, run from a folder outside the repository, no GRIDKB_ variables
+
+GRIDKB = Path(sys.executable).parent / "gridkb"
+
+
+def run_installed(*args, cwd):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDKB_")}
+    return subprocess.run([str(GRIDKB), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def test_ask_and_search_work_from_any_directory(built_kb, tmp_path):
+    kb = str(built_kb[0].kb_dir)
+    asked = run_installed("ask", "城区抢修多久能到", "--kb", kb, "--json", cwd=tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["resolved"] and "45" in answer["answer"] and answer["category"] == "outage"
+    searched = run_installed("search", "抢修", "-k", "3", "--kb", kb, "--json", cwd=tmp_path)
+    assert searched.returncode == 0, searched.stderr
+    assert any("抢修" in hit["snippet"] for hit in json.loads(searched.stdout))
+
+
+def test_answering_loads_neither_the_build_pipeline_nor_chroma(built_kb, tmp_path):
+    code = (
+        "import sys; from pathlib import Path; from gridkb.config import Settings; from gridkb.kb import KnowledgeBase;"
+        "from gridkb.application.qa import QuestionAnswerer;"
+        f"QuestionAnswerer.from_settings(KnowledgeBase(Settings(kb_dir=Path({str(built_kb[0].kb_dir)!r})))).answer('城区抢修多久能到');"
+        "print(sorted(m for m in ('gridkb.indexing', 'gridkb.ingest', 'chromadb', 'jieba.analyse') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_ingest_from_any_directory_uses_and_keeps_the_package_configuration(tmp_path):
+    shutil.copytree(FIXTURES / "mini_corpus", tmp_path / "corpus")
+    result = run_installed("ingest", "corpus", "--kb", "kb", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    generation = next((tmp_path / "kb" / "generations").iterdir())
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["stats"]["documents"] == 5
+    assert Path(manifest["config"]["source"]) == (ROOT / "kb").resolve()  # the package's kb/ (editable install)
+    for name in ("taxonomy.yaml", "entities.yaml", "reranker.txt", "answer_confidence.yaml", "classifier_training.jsonl"):
+        assert (generation / "config" / name).read_bytes() == (ROOT / "kb" / name).read_bytes()
+    # no terminal: a plain line per stage, each closed with its count
+    lines = result.stderr.splitlines()
+    for stage in ("parse", "embed", "organise", "index", "graph"):
+        assert f"ingest: {stage} 0/" in result.stderr
+        assert any(line.startswith(f"ingest: {stage} ") and " done in " in line for line in lines)
+    asked = run_installed("ask", "城区抢修多久能到", "--kb", "kb", "--json", cwd=tmp_path)
+    assert asked.returncode == 0 and json.loads(asked.stdout)["resolved"], asked.stderr
+
+
+def test_progress_lines_come_every_few_hundred_items(capsys):
+    from gridkb.cli import _LineProgress
+
+    progress = _LineProgress(every=200)
+    progress.start("embed", 650)
+    for _ in range(13):
+        progress.advance("embed", 50)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:4] == ["ingest: embed 0/650", "ingest: embed 200/650", "ingest: embed 400/650", "ingest: embed 600/650"]
+    assert lines[4].startswith("ingest: embed 650/650 done in ") and len(lines) == 5

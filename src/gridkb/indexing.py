@@ -20,18 +20,11 @@ from gridkb.records import Chunk
 from gridkb.storage.bm25_index import Bm25Index
 from gridkb.storage.chroma_index import ChromaVectorIndex, drop_collection, list_collections, open_client
 from gridkb.storage.embedders import CachedEmbedder
+from gridkb.storage.exact_index import ExactVectorIndex
+from gridkb.storage.layout import CHUNK_VECTORS_FILE, CHUNKS_FILE, FAQ_QUESTIONS_FILE, FAQ_VECTORS_FILE, NO_END, date_number
 
 if TYPE_CHECKING:
     from gridkb.ingest import DocRecord, Progress
-
-CHUNKS_FILE = "chunks.json"
-FAQ_QUESTIONS_FILE = "faq_questions.json"
-NO_END = 99991231
-
-
-def date_number(value: str | None, default: int) -> int:
-    """ISO date → YYYYMMDD int, so Chroma ``where`` filters can compare dates."""
-    return int(date.fromisoformat(value).strftime("%Y%m%d")) if value else default
 
 
 def chunk_metadata(chunk: Chunk) -> dict[str, str | int | float | bool]:
@@ -83,11 +76,14 @@ def build(
     embed_seconds = time.perf_counter() - t0
 
     t1 = time.perf_counter()
+    progress.start("organise", 1)
     taxonomy = Taxonomy.load(settings.config_dir / "taxonomy.yaml")
     organisation = organise(
         [r.document for r in records], chunks, chunk_vectors, lexicon, taxonomy, embedder, settings.classifier_training, date.today(), staging
     )
     organise_seconds = time.perf_counter() - t1
+    progress.advance("organise")
+    progress.start("index", 1)
     chunks = organisation.chunks
     chunk_by_faq = {c.faq_id: c for c in chunks if c.faq_id}
     keep = [i for i, (_, _, f) in enumerate(all_questions) if f in chunk_by_faq]
@@ -109,6 +105,10 @@ def build(
         question_vectors,
         [{**chunk_metadata(chunk_by_faq[f]), "faq_id": f} for _, _, f in questions],
     )
+    if len(chunks) <= settings.exact_search_max_vectors:
+        ExactVectorIndex.save(staging / CHUNK_VECTORS_FILE, chunk_vectors)
+        ExactVectorIndex.save(staging / FAQ_VECTORS_FILE, question_vectors)
+    progress.advance("index")
     store = {"mode": "server" if settings.chroma_url else "embedded", "chunks": chunk_collection, "faq": faq_collection}
     if settings.chroma_url:
         store["url"] = settings.chroma_url

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Protocol
 
 import orjson
 
-from gridkb.config import Settings
+from gridkb.config import CLASSIFIER_TRAINING_FILE, Settings
 from gridkb.errors import SourceError, UnsupportedFormat
 from gridkb.production.chunking import chunk_document
 from gridkb.production.documents import discover, file_hash, is_supported, read_source, source_name
@@ -27,18 +28,19 @@ from gridkb.production.documents import load_document
 from gridkb.production.extract import extract
 from gridkb.organisation.graph_links import add_organisation
 from gridkb.organisation.taxonomy import Taxonomy
-from gridkb.production.graph import build_graph
+from gridkb.production.graph import GENERIC_WORDS_FILE, GenericWords, build_graph
 from gridkb.production.lexicon import Lexicon
 from gridkb.production.structure import build_sections
 from gridkb.records import Chunk, Document, Entity, FileFailure, IngestReport, Relation, Term
 from gridkb import indexing
 from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache, create_embedder
-from gridkb.storage.layout import KbLayout
+from gridkb.storage.layout import CONFIG_SNAPSHOT, KbLayout
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "4"  # bump when a code change alters what a build produces
-CONFIG_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt", "taxonomy.yaml")
+PIPELINE_VERSION = "6"  # bump when a code change alters what a build produces
+CONFIG_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt", "taxonomy.yaml", GENERIC_WORDS_FILE)
+SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".txt", ".json", ".jsonl")
 
 
 class Progress(Protocol):
@@ -236,6 +238,7 @@ def _build_generation(
     finally:
         cache.close()
     t1 = time.perf_counter()
+    progress.start("graph", 1)
     report.seconds["organise"] = round(built.organise_seconds, 3)
     organisation = built.organisation
     entities = {e.id: e for e in lexicon.entities}
@@ -250,16 +253,18 @@ def _build_generation(
         terms,
         (x for r in ordered for x in r.relations),
         lexicon,
+        GenericWords.load(settings.config_dir),
     )
     add_organisation(graph, organisation, Taxonomy.load(settings.config_dir / "taxonomy.yaml"))
     graph.save(staging / "graph.json")
     report.seconds["graph"] = round(time.perf_counter() - t1, 3)
+    progress.advance("graph")
     stats = {
         "documents": len(ordered),
         "chunks": len(chunks),
         "faqs": len(faqs),
-        "terms": len(terms),
-        "entities": len(entities),
+        "terms": len({t.name for t in terms}),  # a term defined in two documents is one term
+        "entities": sum(1 for _ in graph.nodes("entity")),  # generic words are not entities
         "graph_nodes": graph.number_of_nodes(),
         "graph_edges": graph.number_of_edges(),
         "duplicate_groups": len(organisation.duplicates),
@@ -272,6 +277,7 @@ def _build_generation(
         "embedder": {"name": built.embedder_name, "dim": built.dim},
         "vector_store": built.vector_store,
         "stats": stats,
+        "config": _snapshot_config(settings, staging / CONFIG_SNAPSHOT),
         "documents": {
             r.document.source: {
                 "id": r.document.id,
@@ -289,6 +295,25 @@ def _build_generation(
     final = layout.publish(staging)
     report.generation = final.name
     _fill_counts(report, stats)
+
+
+def _snapshot_config(settings: Settings, target: Path) -> dict[str, object]:
+    """Copy the configuration this build used into the generation, so that the knowledge base answers
+    and rebuilds the same way wherever it is used from; returns what the manifest records."""
+    target.mkdir()
+    files = [p for p in sorted(settings.config_dir.iterdir()) if p.is_file() and p.suffix in SNAPSHOT_SUFFIXES]
+    for path in files:
+        shutil.copyfile(path, target / path.name)
+    if settings.classifier_training.is_file():
+        shutil.copyfile(settings.classifier_training, target / CLASSIFIER_TRAINING_FILE)
+    source = settings.config_dir.resolve()
+    # a previous generation's copy goes away with that generation: then only the new copy counts
+    from_generation = source.is_relative_to(target.parent.parent.resolve())
+    return {
+        "source": None if from_generation else str(source),
+        "classifier_training": str(settings.classifier_training.resolve()),
+        "files": sorted(p.name for p in target.iterdir()),
+    }
 
 
 def _fill_counts(report: IngestReport, stats: dict) -> None:

@@ -8,27 +8,27 @@ import sqlite3
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
 
 from gridkb.config import Settings
 from gridkb.errors import ConfigError
-from gridkb.indexing import CHUNKS_FILE
 from gridkb.organisation.classify import CategoryClassifier
-from gridkb.organisation.organise import CLASSIFIER_FILE, ORGANISATION_FILE
 from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.production.lexicon import Lexicon
 from gridkb.production.normalize import normalize_query
 from gridkb.privacy import contains_personal_data
 from gridkb.records import Chunk, Classification, Conflict, DuplicateGroup
 from gridkb.storage.bm25_index import Bm25Index
-from gridkb.storage.chroma_index import ChromaVectorIndex, open_client
 from gridkb.storage.embedders import EmbeddingCache, QueryVectorCache, create_embedder
 from gridkb.storage.exact_index import ExactVectorIndex
-from gridkb.storage.graph_store import KnowledgeGraph
-from gridkb.storage.layout import KbLayout
+from gridkb.storage.layout import CHUNK_VECTORS_FILE, CHUNKS_FILE, CLASSIFIER_FILE, FAQ_QUESTIONS_FILE, FAQ_VECTORS_FILE, ORGANISATION_FILE, KbLayout
+
+if TYPE_CHECKING:
+    from gridkb.storage.chroma_index import ChromaVectorIndex
+    from gridkb.storage.graph_store import KnowledgeGraph
 
 
 QUERY_VECTOR_CACHE = 4096
@@ -179,29 +179,43 @@ class KnowledgeBase:
 
     @cached_property
     def graph(self) -> KnowledgeGraph:
+        from gridkb.storage.graph_store import KnowledgeGraph  # networkx: only for commands that walk the graph
+
         return KnowledgeGraph.load(self.directory / "graph.json")
 
     @cached_property
     def _chroma_client(self) -> Any:
+        from gridkb.storage.chroma_index import open_client  # only when a command needs Chroma (0.5 s to import)
+
         store = self.manifest["vector_store"]
         return open_client(self.directory / "chroma", store.get("url") if store["mode"] == "server" else None)
 
     @cached_property
     def vectors(self) -> ChromaVectorIndex:
+        from gridkb.storage.chroma_index import ChromaVectorIndex
+
         return ChromaVectorIndex(self._chroma_client, self.manifest["vector_store"]["chunks"], self.settings.chroma_search_ef, create=False)
 
     @cached_property
     def faq_vectors(self) -> ChromaVectorIndex:
+        from gridkb.storage.chroma_index import ChromaVectorIndex
+
         return ChromaVectorIndex(self._chroma_client, self.manifest["vector_store"]["faq"], self.settings.chroma_search_ef, create=False)
 
     @cached_property
     def exact_vectors(self) -> ExactVectorIndex | None:
         """Chunk vectors in memory, rows in ``chunks`` order; None when the index is too large."""
-        return self._exact(self.vectors, [c.id for c in self.chunks])
+        ids = [c.id for c in self.chunks]
+        if (self.directory / CHUNK_VECTORS_FILE).is_file():
+            return ExactVectorIndex.read(self.directory / CHUNK_VECTORS_FILE, ids, self.settings.exact_search_max_vectors)
+        return self._exact(self.vectors, ids)
 
     @cached_property
     def exact_faq_vectors(self) -> ExactVectorIndex | None:
         """FAQ question vectors in memory; None when the index is too large."""
+        if (self.directory / FAQ_VECTORS_FILE).is_file():
+            ids = [q["id"] for q in orjson.loads((self.directory / FAQ_QUESTIONS_FILE).read_bytes())]
+            return ExactVectorIndex.read(self.directory / FAQ_VECTORS_FILE, ids, self.settings.exact_search_max_vectors)
         return self._exact(self.faq_vectors, None)
 
     def _exact(self, index: ChromaVectorIndex, order: list[str] | None) -> ExactVectorIndex | None:

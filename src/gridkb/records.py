@@ -350,10 +350,28 @@ class Conflict(_Record):
     statements: tuple[Statement, ...]
     preferred: str  # chunk id of the preferred statement, "" when undecided
     reason: str
+    decided_by: str = ""  # the admin who chose ``preferred`` by hand ("" = decided by the documents' dates or links)
+
+    @property
+    def id(self) -> str:
+        """Stable across rebuilds of an unchanged corpus: the subject and the statements' chunks."""
+        return content_id(self.subject, *sorted(s.chunk_id for s in self.statements))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Conflict":
-        return cls(data["subject"], tuple(Statement.from_dict(s) for s in data["statements"]), data["preferred"], data["reason"])
+        statements = tuple(Statement.from_dict(s) for s in data["statements"])
+        return cls(data["subject"], statements, data["preferred"], data["reason"], data.get("decided_by", ""))
+
+
+@dataclass(frozen=True)
+class ConflictDecision(_Record):
+    """An admin's ruling on a conflict the documents do not decide: which statement is right, and why."""
+
+    conflict_id: str
+    preferred: str  # chunk id of the statement that holds
+    decided_by: str
+    decided_at: datetime
+    note: str = ""
 
 
 # --- the service records: chat, tickets, feedback, notices (chat → tickets layers, stored by storage/service_db)
@@ -428,6 +446,7 @@ class ChatMessage(_Record):
     sources: tuple[dict[str, Any], ...] = ()
     suggestions: tuple[str, ...] = ()
     ticket_number: str | None = None
+    step: str = ""  # bot turns: what the bot waits for next in the contact collection ("phone,address"), see chat/contact.py
 
 
 @dataclass(frozen=True)
@@ -471,6 +490,7 @@ class Ticket(_Record):
     session_id: str | None = None
     assignee: str = ""
     contact: str = ""  # phone or name the customer left; masked for roles that need not see it
+    address: str = ""  # where the outage or danger is (address or 户号), as the customer gave it
     first_responded_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None

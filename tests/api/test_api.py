@@ -7,7 +7,7 @@ import pytest
 
 from tests.api.conftest import ADMIN_KEY, WIDGET_KEY
 
-CHAT_KEYS = {"session_id", "message_id", "answer", "confidence", "resolved", "category", "department", "sources", "suggestions", "options", "ticket_id"}
+CHAT_KEYS = {"session_id", "message_id", "answer", "confidence", "resolved", "category", "department", "sources", "suggestions", "options", "ticket_id", "choices", "input", "error"}
 
 
 def test_health_and_pages(live_server):
@@ -85,7 +85,7 @@ def test_the_widget_key_and_anonymous_callers_are_refused(live_server, method, p
 
 def test_agents_cannot_do_admin_things(live_server, agent_key):
     with live_server.client(agent_key) as agent:
-        assert agent.get("/api/whoami").json() == {"name": "agent-7", "role": "agent"}
+        assert agent.get("/api/whoami").json() == {"name": "agent-7", "role": "agent", "role_label": "坐席"}
         assert agent.post("/api/keys", json={"name": "mallory", "role": "admin"}).status_code == 403
         assert agent.post("/api/documents", files={"files": ("a.md", b"# a\n\ntext")}).status_code == 403
 

@@ -1,6 +1,8 @@
 """The widget, the demo page and the agent console in a real browser (Debian's Chromium driven by
-Playwright). Screenshots go to tests/browser/screenshots/ (git-ignored)."""
+Playwright). Screenshots go to tests/browser/screenshots/latest/ (git-ignored); `make screenshots`
+refreshes the committed ones in tests/browser/screenshots/."""
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -9,7 +11,7 @@ import pytest
 
 from tests.api.conftest import ADMIN_KEY
 
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+SCREENSHOTS = Path(os.environ.get("GRIDKB_SCREENSHOTS") or Path(__file__).resolve().parent / "screenshots" / "latest")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 XSS_CHECK = "() => window.__xss === undefined"
 
@@ -20,7 +22,7 @@ def browser():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt)")
     from playwright.sync_api import sync_playwright
 
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         yield browser
@@ -44,13 +46,15 @@ def _open_widget(page, url):
     return page.locator("[data-gridkb-widget]")
 
 
-def _ask(page, widget, text, count):
-    """Send ``text`` and wait for the ``count``-th bot reply to finish (its rating buttons appear)."""
+def _ask(page, widget, text, count, ready=".rate"):
+    """Send ``text`` and wait for the ``count``-th bot reply to finish (its rating buttons appear, or
+    ``ready``: ".choices" for a handoff, which asks about a call back instead)."""
     box = widget.get_by_label("问题")
     box.fill(text)
     box.press("Enter")
-    widget.locator(".msg.bot .rate").nth(count - 1).wait_for(timeout=60_000)
-    return widget.locator(".msg.bot").nth(count)  # reply 0 is the greeting
+    reply = widget.locator(".msg.bot").nth(count)  # reply 0 is the greeting
+    reply.locator(ready).wait_for(timeout=60_000)
+    return reply
 
 
 def test_widget_answers_with_sources_suggestions_and_feedback(page, live_server):
@@ -69,7 +73,7 @@ def test_widget_answers_with_sources_suggestions_and_feedback(page, live_server)
     chips.first.click()
     widget.locator(".msg.bot .rate").nth(2).wait_for(timeout=60_000)
     assert widget.locator(".msg.user .bubble").last.inner_text() == first_chip
-    answer.get_by_role("button", name="👍 有帮助").click()
+    answer.get_by_role("button", name="有帮助").click()
     thanks = answer.get_by_text("感谢您的评价！")
     thanks.wait_for()
     # inherited styles (the host page colours every element dark red) stop at the widget's panel
@@ -80,7 +84,7 @@ def test_widget_answers_with_sources_suggestions_and_feedback(page, live_server)
 
 def test_handoff_shows_the_ticket_and_the_console_finds_it(page, live_server):
     widget = _open_widget(page, live_server.url)
-    reply = _ask(page, widget, "转人工", 1)
+    reply = _ask(page, widget, "转人工", 1, ready=".choices")
     ticket = re.search(r"GD\d{8}-\d{6}", reply.locator(".ticket").inner_text()).group(0)
     page.screenshot(path=str(SCREENSHOTS / "widget-handoff.png"))
     page.goto(live_server.url + "/console")
@@ -110,7 +114,7 @@ def test_html_in_knowledge_and_in_messages_is_shown_never_executed(page, live_se
     shown = reply.inner_text()
     assert "12 月 1 日" in shown and ("<img" in shown or "<script>" in shown)  # the payload is text on the screen
     payload = "<img src=x onerror=\"window.__xss='chat'\"><script>window.__xss='chat2'</script>转人工"
-    handoff = _ask(page, widget, payload, 2)
+    handoff = _ask(page, widget, payload, 2, ready=".choices")
     assert widget.locator(".msg.user .bubble").last.inner_text() == payload
     assert page.evaluate(XSS_CHECK)
     ticket = re.search(r"GD\d{8}-\d{6}", handoff.inner_text()).group(0)

@@ -41,7 +41,9 @@ def test_complaint_is_registered_with_its_sla(desk, clock):
     assert ticket.origin is TicketOrigin.COMPLAINT and ticket.priority is Priority.HIGH
     assert ticket.first_response_due == clock.now + timedelta(hours=24)
     assert ticket.due_at.date().isoformat() == "2026-12-01"  # Tue 24 Nov + 5 working days
-    assert "24 小时内" in reply.answer
+    desk.chat(reply.session_id, "需要回电")
+    confirmed = desk.chat(reply.session_id, "13812345678")
+    assert "24 小时内" in confirmed.answer and confirmed.ticket_number == ticket.number  # the promise, once the contact is known
 
 
 def test_danger_gets_safety_instructions_first_and_an_urgent_ticket(desk):

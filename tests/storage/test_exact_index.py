@@ -59,3 +59,24 @@ def test_mismatched_ids_are_refused():
 def test_an_empty_collection_loads_and_finds_nothing(tmp_path: Path):
     empty = ExactVectorIndex.load(ChromaVectorIndex(open_client(tmp_path / "chroma", None), "faq"), [])  # a knowledge base without FAQs
     assert empty.count() == 0 and empty.search(np.ones(16, dtype=np.float32), 5) == []
+
+
+def test_saved_matrix_reads_back_and_respects_the_size_limit(collection, tmp_path: Path):
+    _, ids, vectors = collection
+    ExactVectorIndex.save(tmp_path / "vectors.npy", vectors)
+    exact = ExactVectorIndex.read(tmp_path / "vectors.npy", ids, max_rows=300)
+    assert exact is not None and exact.ids == ids and np.array_equal(exact.matrix, vectors)
+    assert ExactVectorIndex.read(tmp_path / "vectors.npy", ids, max_rows=299) is None
+
+
+def test_a_built_generation_keeps_the_same_vectors_as_chroma(built_kb):
+    from gridkb.kb import KnowledgeBase
+
+    kb = KnowledgeBase(built_kb[0])
+    from_file, from_chroma = kb.exact_vectors, ExactVectorIndex.load(kb.vectors, [c.id for c in kb.chunks])
+    assert from_file is not None and from_file.ids == from_chroma.ids
+    assert np.allclose(from_file.matrix, from_chroma.matrix, atol=1e-6)
+    faq, chroma_faq = kb.exact_faq_vectors, ExactVectorIndex.load(kb.faq_vectors)
+    row = {i: chroma_faq.matrix[n] for n, i in enumerate(chroma_faq.ids)}
+    assert faq is not None and faq.count() > 0 and sorted(faq.ids) == sorted(row)
+    assert all(np.allclose(faq.matrix[n], row[i], atol=1e-6) for n, i in enumerate(faq.ids))

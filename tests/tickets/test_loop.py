@@ -138,8 +138,10 @@ def test_cli_chat_in_the_terminal(desk):
     settings = desk.settings
     env = {"GRIDKB_CONFIG_DIR": str(settings.config_dir), "GRIDKB_PUBLISHED_DIR": str(settings.published_path)}
     result = CliRunner().invoke(
-        app, ["chat", "--kb", str(settings.kb_dir), "--db", settings.database_url], input="城区抢修多久能到？\n那农村呢？\n/good\n转人工\n/quit\n", env=env
+        app, ["chat", "--kb", str(settings.kb_dir), "--db", settings.database_url], input="城区抢修多久能到？\n那农村呢？\n/good\n转人工\n需要回电\n1381234\n13812345678\n/quit\n", env=env
     )
     assert result.exit_code == 0, result.output
     assert "45 分钟" in result.output and "90 分钟" in result.output and "感谢评价" in result.output
-    assert "工单 GD" in result.output
+    assert "工单 GD" in result.output and "可回复：需要回电 / 不用了" in result.output
+    flat = "".join(result.output.split())  # the terminal wraps long lines
+    assert "号码格式不正确" in flat and "已记录联系电话138****5678" in flat  # the same collection as the widget

@@ -18,7 +18,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from dataclasses import replace
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
@@ -32,11 +33,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gridkb.api import schemas
 from gridkb.api.auth import Authenticator, Caller, RateLimiter
+from gridkb.api.views import report_view, ticket_labels
 from gridkb.application.explore import neighbourhood
 from gridkb.chat.bot import InvalidMessage
 from gridkb.chat.notices import InvalidNotice
 from gridkb.config import Settings
 from gridkb.errors import GridkbError, KnowledgeBaseMissing, NotFound
+from gridkb.labels import category_name, label
+from gridkb.organisation.conflicts import ConflictAlreadyDecided, ConflictDecisionError
 from gridkb.privacy import mask_personal_data
 from gridkb.records import Audience, Priority, Role, Ticket, TicketOrigin, TicketStatus
 from gridkb.storage.counters import open_counters
@@ -155,7 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _errors(app: FastAPI) -> None:
     statuses: list[tuple[type[Exception], int]] = [
         (NotFound, 404), (KnowledgeBaseMissing, 503), (ConcurrentUpdate, 409), (InvalidTransition, 409), (InvalidNotice, 422),
-        (InvalidMessage, 422), (TicketError, 422), (GridkbError, 400),
+        (InvalidMessage, 422), (TicketError, 422), (ConflictAlreadyDecided, 409), (ConflictDecisionError, 422), (GridkbError, 400),
     ]
 
     async def handler(request: Request, error: Exception) -> JSONResponse:
@@ -233,6 +237,7 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
                 "title": h.chunk.title_path[0], "section": h.chunk.section, "title_path": list(h.chunk.title_path), "snippet": h.snippet,
                 "highlights": [list(s) for s in h.highlights], "score": h.score, "category": h.chunk.category, "source": h.chunk.source,
                 "audience": h.chunk.audience.value, "also_in": list(h.also_in), "chunk_id": h.chunk.id,
+                "category_name": category_name(h.chunk.category, desk.taxonomy), "audience_label": label(h.chunk.audience),
             }
             for h in hits
         ]
@@ -254,8 +259,11 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
         overdue: bool = False,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         offset: Annotated[int, Query(ge=0, le=100000)] = 0,
+        sort: Annotated[Literal["newest", "urgency"], Query(description="urgency: open tickets first, by priority, then due time")] = "newest",
     ) -> list[dict[str, Any]]:
-        found = desk.tickets.queue(status or [], department or None, category or None, overdue=overdue, limit=limit, offset=offset)
+        found = desk.tickets.queue(
+            status or [], department or None, category or None, overdue=overdue, limit=limit, offset=offset, urgent_first=sort == "urgency"
+        )
         return [_ticket(desk, t, who, detail=False) for t in found]
 
     @app.post("/api/tickets", response_model=schemas.TicketOut, status_code=201, tags=["tickets"])
@@ -299,44 +307,62 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
     def gaps(who: Staff, since: datetime | None = None) -> list[dict[str, Any]]:
         return [
             {"question": g.question, "count": g.count, "examples": list(g.examples), "category": g.category,
-             "department": g.department, "queue": g.queue.value, "last_seen": g.last_seen.isoformat()}
+             "department": g.department, "queue": g.queue.value, "last_seen": g.last_seen.isoformat(),
+             "category_name": category_name(g.category, desk.taxonomy), "queue_label": label(g.queue)}
             for g in desk.gaps(_aware(since))
         ]
 
     @app.get("/api/metrics", tags=["analysis"])
     def metrics(who: Staff, since: datetime | None = None) -> dict[str, Any]:
-        return desk.metrics(_aware(since)).to_json()
+        """Service metrics; ``labels`` and ``category_names`` give the Chinese of every code in them."""
+        data = desk.metrics(_aware(since)).to_json()
+        codes = {*data["tickets_by_status"], *data["tickets_by_origin"], *(g["queue"] for g in data["top_gaps"])}
+        categories = {*data["tickets_by_category"], *(g["category"] for g in data["top_gaps"])}
+        data["labels"] = {code: label(code) for code in codes}
+        data["category_names"] = {code: category_name(code, desk.taxonomy) for code in categories}
+        return data
 
     @app.get("/api/notices", response_model=list[schemas.NoticeOut], tags=["notices"])
     def notices(who: Staff, include_all: Annotated[bool, Query(alias="all")] = False) -> list[dict[str, Any]]:
         board = desk.notices
         now = desk.clock()
-        return [n.to_dict() | {"active": n.active(now)} for n in (board.all() if include_all else board.active())]
+        return [n.to_dict() | {"active": n.active(now), "kind_label": label(n.kind)} for n in (board.all() if include_all else board.active())]
 
     @app.post("/api/notices", response_model=schemas.NoticeOut, status_code=201, tags=["notices"])
     def add_notice(body: schemas.NoticeIn, who: Staff) -> dict[str, Any]:
         notice = desk.notices.publish(
             body.kind, body.title, body.areas, _aware(body.starts_at), _aware(body.ends_at), body.cause, body.restoration, body.body, who.name
         )
-        return notice.to_dict() | {"active": notice.active(desk.clock())}
+        return notice.to_dict() | {"active": notice.active(desk.clock()), "kind_label": label(notice.kind)}
 
     @app.post("/api/notices/{notice_id}/expire", response_model=schemas.NoticeOut, tags=["notices"])
     def expire_notice(notice_id: Annotated[str, PathParam(max_length=64)], who: Staff) -> dict[str, Any]:
         notice = desk.notices.expire(notice_id)
-        return notice.to_dict() | {"active": notice.active(desk.clock())}
+        return notice.to_dict() | {"active": notice.active(desk.clock()), "kind_label": label(notice.kind)}
 
     @app.get("/api/graph", tags=["knowledge"])
     def graph(who: Staff, entity: Annotated[str, Query(min_length=1, max_length=50)]) -> dict[str, Any]:
         found = neighbourhood(desk.live.current().kb, entity)
         if found is None:
             raise HTTPException(404, f"知识图谱中没有“{entity}”")
+        for node in found["nodes"]:
+            node["type_label"] = label(node["type"])
+        for edge in found["edges"]:
+            edge["label"] = label(edge["type"])
         return found
 
     @app.get("/api/kb/report", tags=["knowledge"])
     def kb_report(who: Staff) -> dict[str, Any]:
+        """Coverage, duplicate groups (canonical item and copies) and conflicts with their state."""
         from gridkb.organisation.report import build_report
 
-        return build_report(desk.live.current().kb).to_dict()
+        return report_view(build_report(desk.live.current().kb, desk.conflicts()), desk.taxonomy)
+
+    @app.post("/api/kb/conflicts/{conflict_id}/decision", tags=["knowledge"])
+    def decide_conflict(conflict_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$")], body: schemas.ConflictDecisionIn, who: Admin) -> dict[str, Any]:
+        """An admin rules which statement of an undecided conflict holds; kept with who and when."""
+        conflict = desk.decide_conflict(conflict_id, body.preferred, who.name, body.note)
+        return {"id": conflict.id, "preferred": conflict.preferred, "decided_by": conflict.decided_by, "reason": conflict.reason}
 
     @app.post("/api/documents", response_model=schemas.JobOut, status_code=202, tags=["knowledge"])
     def upload(who: Admin, files: Annotated[list[UploadFile], File(description="documents to add to the knowledge base")]) -> dict[str, Any]:
@@ -387,7 +413,7 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
 
     @app.get("/api/whoami", tags=["service"])
     def whoami(who: Anyone) -> dict[str, str]:
-        return {"name": who.name, "role": who.role.value}
+        return {"name": who.name, "role": who.role.value, "role_label": label(who.role)}
 
 
 _INGEST_LOCK = threading.Lock()  # one ingest at a time in this process (others are refused by the writer lock)
@@ -431,7 +457,7 @@ def _ingest_job(desk: ServiceDesk, settings: Settings, job_id: str, folder: Path
 
 def _job(row: dict[str, Any] | None) -> dict[str, Any]:
     assert row is not None
-    return row
+    return row | {"status_label": label(row["status"]), "stage_label": label(row["stage"]) if row["stage"] else ""}
 
 
 def _aware(moment: datetime | None) -> Any:
@@ -450,6 +476,8 @@ def _ticket(desk: ServiceDesk, ticket: Ticket, who: Caller, detail: bool = True)
     data["breached"] = shown.breached(desk.clock())
     data["transcript"] = [dict(t) for t in shown.transcript] if detail else []
     data["events"] = [e.to_dict() for e in shown.events] if detail else []
+    overdue = shown.due_at < desk.clock()
+    data |= ticket_labels(shown if detail else replace(shown, events=()), desk.taxonomy, who.role, masked=shown is not ticket, overdue=overdue)
     return data
 
 
@@ -481,6 +509,11 @@ def _pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/console", include_in_schema=False)
     def console() -> FileResponse:
         return FileResponse(WEB / "console.html", media_type="text/html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    @app.get("/favicon.svg", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(WEB / "favicon.svg", media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/", include_in_schema=False)
     def home() -> FileResponse:

@@ -46,6 +46,9 @@ class ChatResponse(BaseModel):
     suggestions: list[str]
     options: list[str] = Field(default_factory=list, description="a clarifying question's choices: send one back as the next message")
     ticket_id: str | None
+    choices: list[str] = Field(default_factory=list, description="buttons of the contact collection after a handoff (需要回电 / 不用了): send one back as the next message")
+    input: Literal["phone", "address"] | None = Field(None, description="the input the contact collection asks for: a phone number, or an address or 户号")
+    error: str | None = Field(None, description="why the phone number or address just sent was not accepted")
 
 
 class FeedbackRequest(Strict):
@@ -73,6 +76,8 @@ class SearchHitOut(BaseModel):
     audience: str
     also_in: list[str]
     chunk_id: str
+    category_name: str = ""  # display fields: the taxonomy's name, 公开/内部
+    audience_label: str = ""
 
 
 class Recommendations(BaseModel):
@@ -88,6 +93,25 @@ class TicketEventOut(BaseModel):
     from_status: str
     to_status: str
     detail: dict[str, Any]
+
+
+class TicketAction(BaseModel):
+    """An action the ticket allows now: the PATCH body's ``action`` (and ``status``) with its caption."""
+
+    action: str
+    status: str
+    label: str
+
+
+class TimelineEntry(BaseModel):
+    """One line of the history for people: who (actor_label), when, what (action_label, summary)."""
+
+    at: datetime
+    actor: str
+    actor_label: str
+    action: str
+    action_label: str
+    summary: str
 
 
 class TicketOut(BaseModel):
@@ -106,7 +130,8 @@ class TicketOut(BaseModel):
     breached: bool
     session_id: str | None
     assignee: str
-    contact: str
+    contact: str = Field(description="the phone the customer left; masked unless you are an admin or the agent it is assigned to")
+    address: str = Field("", description="where the outage or danger is (address or 户号), as the customer gave it")
     first_responded_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
@@ -115,6 +140,17 @@ class TicketOut(BaseModel):
     publication: str
     transcript: list[dict[str, str]] = []
     events: list[TicketEventOut] = []
+    # display fields (Chinese) next to the codes above
+    status_label: str = ""
+    priority_label: str = ""
+    origin_label: str = ""
+    queue_label: str = ""
+    channel_label: str = ""
+    publication_label: str = ""
+    category_name: str = ""
+    overdue: bool = False  # open and past its due time
+    next_actions: list[TicketAction] = []
+    timeline: list[TimelineEntry] = []
 
 
 class TicketCreate(Strict):
@@ -159,6 +195,12 @@ class NoticeOut(BaseModel):
     created_at: datetime | None
     expired_at: datetime | None
     active: bool
+    kind_label: str = ""
+
+
+class ConflictDecisionIn(Strict):
+    preferred: str = Field(min_length=1, max_length=64, description="chunk id of the statement that holds")
+    note: str = Field("", max_length=1000)
 
 
 class KeyRequest(Strict):
@@ -192,3 +234,5 @@ class JobOut(BaseModel):
     finished_at: datetime | None
     report: dict[str, Any]
     error: str
+    status_label: str = ""
+    stage_label: str = ""

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from gridkb.errors import ConfigError
-from gridkb.production.lexicon import Lexicon
+from gridkb.production.lexicon import SAFE_LOADER, Lexicon
 from gridkb.production.normalize import normalize_query
 
 RULES_FILE = "question_analysis.yaml"
@@ -83,7 +83,7 @@ class AnalysisRules:
     def load(cls, path: Path) -> "AnalysisRules":
         """Read and compile the rules; raises ConfigError naming what is wrong."""
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
             kinds = [(InfoKind(name), cues) for name, cues in data["kinds"].items()]
             evidence = {InfoKind(name): _compile(patterns) for name, patterns in data["evidence"].items()}
             return cls(

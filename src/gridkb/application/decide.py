@@ -27,6 +27,7 @@ from gridkb.application.answerability import Evidence
 from gridkb.application.candidates import MISSING
 from gridkb.application.rerank import RankedCandidate
 from gridkb.errors import ConfigError
+from gridkb.production.lexicon import SAFE_LOADER
 
 CONFIDENCE_FILE = "answer_confidence.yaml"
 CLARIFY_REASON = "clarify"  # the reason of an answer that asks which question was meant
@@ -109,7 +110,7 @@ class ConfidenceModel:
     def load(cls, path: Path) -> "ConfidenceModel":
         """Read ``kb/answer_confidence.yaml``; raises ConfigError when it is missing or stale."""
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
             if tuple(data["features"]) != DECISION_FEATURES:
                 raise ConfigError(f"{path}: features {data['features']} are not {list(DECISION_FEATURES)}; refit with scripts/fit_answering.py")
             return cls(

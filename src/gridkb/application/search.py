@@ -17,13 +17,13 @@ from functools import cached_property
 import numpy as np
 import orjson
 
-from gridkb.indexing import FAQ_QUESTIONS_FILE, NO_END, date_number
 from gridkb.application.pinyin import PinyinResolver
 from gridkb.kb import KnowledgeBase
 from gridkb.organisation.linking import expansion_terms
 from gridkb.production.normalize import normalize_query
 from gridkb.records import Audience, Chunk, Classification
 from gridkb.storage.bm25_index import Bm25Index
+from gridkb.storage.layout import FAQ_QUESTIONS_FILE, NO_END, date_number
 
 MAX_QUERY_CHARS = 500
 QUESTION_WORDS = ("什么", "怎么", "怎样", "多少", "多久", "哪里", "需要", "可以", "能不能", "要不要", "是不是", "为什么", "几天", "资料", "办理", "申请")

@@ -24,6 +24,7 @@ class Intent(str, Enum):
     COMPLAINT = "complaint"
     URGENT = "urgent"
     OUTAGE = "outage"  # "我家停电了", "人民路没电了": check the notices first
+    CONTACT = "contact"  # a reply within the contact collection after a handoff (a phone number, an address, 不用了)
 
 
 _END = r"[\s!！。.？?~～,，、…]*$"
@@ -45,7 +46,9 @@ _COMPLAINT = re.compile(
 )
 _URGENT = re.compile(
     r"触电|电到人|被电(到|击|了)|电击|电线.{0,4}(断|掉|落|垂|拖地|打火|冒火)|断落|电线杆.{0,3}(倒|断|歪)|冒烟|起火|着火|失火|火花|"
-    r"打火|爆炸|炸了|烧焦|焦糊味|变压器.{0,4}(响|爆|烧)|漏电.{0,6}(麻|电人|危险)|高压线.{0,6}(掉|断|落|碰)"
+    r"打火|爆炸|炸了|烧焦|焦糊味|变压器.{0,4}(响|爆|烧)|漏电.{0,6}(麻|电人|危险)|高压线.{0,6}(掉|断|落|碰)|"
+    r"树.{0,6}(碰|压|挂|搭|倒|缠|烧).{0,4}(电线|线上|高压)|树障|"
+    r"(配电房|变压器|电表箱|表箱|配电箱|电箱|电缆|电杆|插座).{0,6}(水淹|被淹|淹了|浸水|泡水|进水)|(水淹|被淹|淹到|泡水).{0,6}(配电房|变压器|电表箱|表箱|配电箱|插座)"
 )
 _OUTAGE = re.compile(r"停电了|没电了|断电了|没有电了|突然停电|又停电|停电(啦|呢|吗|啊)|怎么停电|为什么停电|什么时候(来电|复电|恢复供电|通电)|啥时候来电|几点来电")
 
@@ -82,3 +85,15 @@ def detect(message: str) -> Detected:
         if pattern.match(text):
             return Detected(intent)
     return Detected(Intent.QUESTION)
+
+
+_FILLER = re.compile(r"都不是|人工|客服|服务|坐席|真人|人员|说话|请|帮我|给我|帮忙|麻烦|我要|我想|我需要|需要|能不能|能否|可以|可不可以|直接|马上|赶紧|赶快|快点?|一下|你好|您好|谢谢|还是|"
+                     r"转|接|找|吗|吧|啊|呀|了|的|[\s!！。.？?~～,，、…]")
+
+
+def handoff_only(message: str) -> bool:
+    """A request for a human with no question of its own ("我要转人工", "麻烦帮我转人工客服")."""
+    text = normalize_query(message)
+    if not _HUMAN.search(text):
+        return False
+    return len(_FILLER.sub("", _HUMAN.sub("", text))) < 2

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from gridkb.organisation.taxonomy import UNKNOWN, Taxonomy
 from gridkb.production.normalize import compact, normalize_line
@@ -70,6 +69,8 @@ class CategoryClassifier:
             raise ValueError("the classifier needs labelled examples of at least two categories")
         x = np.stack([e.vector for e in usable])
         y = np.array([e.label for e in usable])
+        from sklearn.linear_model import LogisticRegression  # a build-time cost only: answering loads the fitted weights
+
         model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
         model.fit(x, y)
         classes = list(model.classes_)

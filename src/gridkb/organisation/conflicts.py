@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 
+from gridkb.errors import GridkbError, NotFound
 from gridkb.organisation.dedup import text_overlap
 from gridkb.production.chunking import split_sentences
 from gridkb.production.extract import extract_quantities
 from gridkb.production.lexicon import Lexicon
-from gridkb.records import Chunk, Conflict, Statement
+from gridkb.records import Chunk, Conflict, ConflictDecision, Statement
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|[一二两三四五六七八九十百]+(?=个|小时|分钟|天|日|年|元|千瓦时|%)")
 _LIST_MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.、]|[a-z][)）])\s*")
@@ -173,3 +175,40 @@ def _prefer(group: Sequence[Statement], supersedes: dict[str, str], today: date)
     if len(dated) >= 2 and dated[0].valid_from != dated[1].valid_from:
         return dated[0].chunk_id, f"newest effective date ({dated[0].valid_from})"
     return "", "no dates decide it: a knowledge operator must choose"
+
+
+class ConflictDecisionError(GridkbError):
+    """A ruling on a conflict that cannot be recorded (the statement is not one of the conflict's)."""
+
+
+class ConflictAlreadyDecided(ConflictDecisionError):
+    pass
+
+
+class ConflictNotFound(ConflictDecisionError, NotFound):
+    pass
+
+
+def apply_decisions(conflicts: Sequence[Conflict], decisions: Mapping[str, ConflictDecision]) -> list[Conflict]:
+    """The conflicts with the admins' rulings filled in where the documents left them undecided."""
+    ruled = []
+    for conflict in conflicts:
+        decision = decisions.get(conflict.id)
+        if decision is not None and not conflict.preferred:
+            reason = f"人工裁决：{decision.note}" if decision.note else "人工裁决"
+            conflict = replace(conflict, preferred=decision.preferred, reason=reason, decided_by=decision.decided_by)
+        ruled.append(conflict)
+    return ruled
+
+
+def check_decision(conflicts: Sequence[Conflict], conflict_id: str, preferred: str) -> Conflict:
+    """The undecided conflict ``conflict_id`` that ``preferred`` may settle; raises ConflictNotFound,
+    ConflictAlreadyDecided, or ConflictDecisionError when ``preferred`` is not one of its statements."""
+    conflict = next((c for c in conflicts if c.id == conflict_id), None)
+    if conflict is None:
+        raise ConflictNotFound(f"没有编号为 {conflict_id} 的冲突（知识库重建后请刷新组织报告）")
+    if conflict.preferred:
+        raise ConflictAlreadyDecided(f"冲突 {conflict_id} 已有结论：{conflict.reason}")
+    if preferred not in {s.chunk_id for s in conflict.statements}:
+        raise ConflictDecisionError(f"段落 {preferred} 不是冲突 {conflict_id} 的表述之一")
+    return conflict

@@ -23,12 +23,11 @@ from gridkb.organisation.dedup import RELATED_COSINE, duplicate_groups, related_
 from gridkb.organisation.taxonomy import UNKNOWN, Taxonomy
 from gridkb.production.lexicon import Lexicon
 from gridkb.records import Chunk, ChunkKind, Conflict, Document, DuplicateGroup
+from gridkb.storage.layout import CLASSIFIER_FILE, ORGANISATION_FILE
 
 if TYPE_CHECKING:
     from gridkb.storage.embedders import CachedEmbedder
 
-ORGANISATION_FILE = "organisation.json"
-CLASSIFIER_FILE = "classifier.npz"
 
 
 @dataclass

@@ -4,6 +4,7 @@ duplicate groups and conflicts of the current knowledge base."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -31,6 +32,8 @@ class OrganisationReport:
     conflicts: list[Conflict]
     unclassified_chunks: int = 0
     canonical_text: dict[str, str] = field(default_factory=dict)  # canonical chunk id → text snippet
+    chunk_titles: dict[str, str] = field(default_factory=dict)  # every chunk named above → "document title › section"
+    chunk_text: dict[str, str] = field(default_factory=dict)  # every duplicate group member → text snippet
 
     @property
     def thin_categories(self) -> list[str]:
@@ -42,8 +45,9 @@ class OrganisationReport:
         return data
 
 
-def build_report(kb: Any) -> OrganisationReport:
-    """``kb``: a KnowledgeBase (typed loosely to keep this module below kb.py)."""
+def build_report(kb: Any, conflicts: Sequence[Conflict] | None = None) -> OrganisationReport:
+    """``kb``: a KnowledgeBase (typed loosely to keep this module below kb.py); ``conflicts``: its
+    conflicts with rulings applied (default: as the build left them)."""
     chunks = kb.chunks
     chunk_counts = Counter(c.category for c in chunks)
     faq_counts = Counter(c.category for c in chunks if c.kind is ChunkKind.FAQ)
@@ -58,5 +62,10 @@ def build_report(kb: Any) -> OrganisationReport:
     duplicates = kb.duplicates
     by_id = kb.chunk_by_id
     snippets = {g.canonical: by_id[g.canonical].text[:80] for g in duplicates if g.canonical in by_id}
+    conflicts = list(kb.conflicts if conflicts is None else conflicts)
+    named = {m for g in duplicates for m in g.members} | {s.chunk_id for c in conflicts for s in c.statements}
+    titles = {i: " › ".join(by_id[i].title_path) for i in named if i in by_id}
+    texts = {m: by_id[m].text[:80] for g in duplicates for m in g.members if m in by_id}
     known = set(kb.taxonomy.codes)
-    return OrganisationReport(coverage, duplicates, kb.conflicts, sum(1 for c in chunks if c.category not in known), snippets)
+    unclassified = sum(1 for c in chunks if c.category not in known)
+    return OrganisationReport(coverage, duplicates, conflicts, unclassified, snippets, titles, texts)

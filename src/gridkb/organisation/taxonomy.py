@@ -57,7 +57,7 @@ class Taxonomy:
         except FileNotFoundError:
             raise ConfigError(f"{path}: missing; the taxonomy lives in the kb configuration folder") from None
         try:
-            root = yaml.compose(text)
+            root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 10 times faster
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" 第 {mark.line + 1} 行" if mark else ""

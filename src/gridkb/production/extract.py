@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 
 from gridkb.production.chunking import split_sentences
 from gridkb.production.lexicon import Lexicon, entity_id
-from gridkb.records import Chunk, ChunkKind, Entity, Quantity, Relation, Section, Term, content_id
+from gridkb.production.terms import extract_terms
+from gridkb.records import Chunk, Entity, Quantity, Relation, Section, Term
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -29,8 +30,6 @@ _QUANTITY = re.compile(
     + r")"
 )
 _RATIO_WORDS = re.compile(r"(千分之[一二三四五六七八九十]+|百分之[一二三四五六七八九十]+)")
-_DEFINITION = re.compile(r"(?:^|[，。；：\n])\s*(?:所谓)?([\u4e00-\u9fffA-Za-z0-9]{2,15}?)(?:，)?(?:是指|指的是|系指)([^。；\n]{4,200})")
-_TERM_TITLE = re.compile(r"^[\d.]+\s+([\u4e00-\u9fff（）()、]+)\s*([A-Za-z][A-Za-z \-]*)?$")
 _PHRASE = r"[\u4e00-\u9fffA-Za-z0-9]{2,14}"
 _LIST_SPLIT = re.compile(r"、|，|以及|及|和|与|或")
 _RELATION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -91,27 +90,6 @@ def extract_quantities(text: str, lexicon: Lexicon) -> list[Quantity]:
         for m in _RATIO_WORDS.finditer(sentence):
             found.append(Quantity(m.group(0), "", "ratio", sentence, subject))
     return found
-
-
-def extract_terms(sections: Sequence[Section], chunks: Sequence[Chunk]) -> list[Term]:
-    """Terms from 术语和定义 clauses (title = the term) and from "X是指…" sentences anywhere."""
-    terms: dict[str, Term] = {}
-    for section in sections:
-        if not any("术语" in t for t in section.title_path[:-1]):
-            continue
-        m = _TERM_TITLE.match(section.title)
-        if m and section.blocks:
-            chunk_id = next((c.id for c in chunks if c.title_path == section.title_path), "")
-            name = m.group(1)
-            terms[name] = Term(content_id("term", name), name, section.blocks[0].text, (m.group(2) or "").strip(), chunk_id)
-    for chunk in chunks:
-        if chunk.kind is ChunkKind.FAQ:
-            continue
-        for m in _DEFINITION.finditer(chunk.text):
-            name, definition = m.group(1), m.group(2).strip("，： ")
-            if name not in terms and not re.search(r"[的了是在]$", name):
-                terms[name] = Term(content_id("term", name), name, definition, "", chunk.id)
-    return list(terms.values())
 
 
 def _clean_phrase(phrase: str) -> str:

@@ -3,11 +3,57 @@ entries, terms, entities, quantities and relations, with provenance on every edg
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 
+import yaml
+
+from gridkb.errors import ConfigError
 from gridkb.production.lexicon import Lexicon
 from gridkb.records import Chunk, Document, Entity, Relation, Term, content_id
 from gridkb.storage.graph_store import KnowledgeGraph
+
+GENERIC_WORDS_FILE = "generic_words.yaml"
+
+
+@dataclass(frozen=True)
+class GenericWords:
+    """Words too general to be graph entities (用户, 办理, 供电…): a stoplist from ``kb/generic_words.yaml``,
+    and a document-frequency rule: a discovered word in more than ``max_document_share`` of the
+    documents is not an entity. Dictionary entities are exempt from the rule, not from the list."""
+
+    words: frozenset[str] = frozenset()
+    max_document_share: float = 0.5
+    min_documents: int = 8
+
+    @classmethod
+    def load(cls, config_dir: Path) -> "GenericWords":
+        """Read the file (an absent file means no stoplist, the default rule); raises ConfigError when malformed."""
+        path = config_dir / GENERIC_WORDS_FILE
+        if not path.exists():
+            return cls()
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            share, minimum = float(raw.get("max_document_share", 0.5)), int(raw.get("min_documents", 8))
+        except (yaml.YAMLError, AttributeError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{path}: expected words: [...], max_document_share: 0–1, min_documents: N ({exc})") from None
+        if not 0 < share <= 1:
+            raise ConfigError(f"{path}: max_document_share must be between 0 and 1, not {share}")
+        return cls(frozenset(str(w).strip() for w in raw.get("words") or [] if str(w).strip()), share, minimum)
+
+    def entity_ids(self, entities: Iterable[Entity], texts: Sequence[str], curated: Collection[str] = ()) -> set[str]:
+        """Ids of the entities that are generic: listed, or (unless ``curated``) in most of ``texts``."""
+        generic = set()
+        counted = len(texts) >= self.min_documents
+        for entity in entities:
+            if entity.name in self.words:
+                generic.add(entity.id)
+            elif counted and entity.id not in curated:
+                share = sum(1 for text in texts if entity.name in text) / len(texts)
+                if share > self.max_document_share:
+                    generic.add(entity.id)
+        return generic
 
 
 def section_node(doc_id: str, title_path: tuple[str, ...]) -> str:
@@ -55,7 +101,7 @@ def add_terms(graph: KnowledgeGraph, terms: Iterable[Term], lexicon: Lexicon) ->
         graph.add_node(node, "term", term.name, definition=term.definition, english=term.english)
         if term.chunk_id:
             graph.add_edge(node, f"chunk:{term.chunk_id}", "defined_in", chunk=term.chunk_id)
-        if entity := lexicon.by_surface.get(term.name):
+        if (entity := lexicon.by_surface.get(term.name)) and graph.has_node(entity):
             graph.add_edge(node, entity, "same_as")
 
 
@@ -73,11 +119,23 @@ def build_graph(
     terms: Iterable[Term],
     relations: Iterable[Relation],
     lexicon: Lexicon,
+    generic: GenericWords | None = None,
 ) -> KnowledgeGraph:
+    """The graph of the whole knowledge base; generic words (``generic``) are left out as entities."""
+    documents, entities = list(documents), list(entities)
+    left_out = (generic or GenericWords()).entity_ids(entities, [d.text for d, _ in documents], {e.id for e in lexicon.entities})
     graph = KnowledgeGraph()
-    add_entities(graph, entities)
+    add_entities(graph, (e for e in entities if e.id not in left_out))
     for document, chunks in documents:
-        add_document(graph, document, chunks)
+        add_document(graph, document, [_without(chunk, left_out) for chunk in chunks])
     add_terms(graph, terms, lexicon)
-    add_relations(graph, relations)
+    add_relations(graph, (r for r in relations if r.source not in left_out and r.target not in left_out))
     return graph
+
+
+def _without(chunk: Chunk, left_out: set[str]) -> Chunk:
+    """The chunk as the graph sees it: no mentions of generic entities, no quantities attached to them."""
+    if not left_out:
+        return chunk
+    quantities = tuple(q if q.subject not in left_out else replace(q, subject="") for q in chunk.quantities)
+    return replace(chunk, entities=tuple(e for e in chunk.entities if e not in left_out), quantities=quantities)

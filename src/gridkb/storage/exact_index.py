@@ -11,11 +11,15 @@ thread a scan of 100,000 384-d vectors takes about 13 ms here).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gridkb.storage.blas import one_blas_thread
-from gridkb.storage.chroma_index import ChromaVectorIndex
+
+if TYPE_CHECKING:
+    from gridkb.storage.chroma_index import ChromaVectorIndex
 
 LOAD_BATCH = 5000
 
@@ -39,6 +43,17 @@ class ExactVectorIndex:
             ids = [ids[r] for r in permutation]
             vectors = vectors[permutation]
         return cls(ids, vectors)
+
+    @classmethod
+    def read(cls, path: Path, ids: Sequence[str], max_rows: int) -> "ExactVectorIndex | None":
+        """The matrix ``save`` wrote, rows in ``ids`` order; None when it has more than ``max_rows`` rows.
+        Reading it spares a command the import of Chroma and the copy out of it (0.8 s together)."""
+        matrix = np.load(path, mmap_mode="r", allow_pickle=False)
+        return None if len(matrix) > max_rows else cls(ids, np.array(matrix))
+
+    @staticmethod
+    def save(path: Path, matrix: np.ndarray) -> None:
+        np.save(path, np.asarray(matrix, dtype=np.float32), allow_pickle=False)
 
     def count(self) -> int:
         return len(self.ids)

@@ -4,7 +4,8 @@
       CURRENT              name of the generation being served (replaced atomically)
       embeddings.sqlite    embedding cache, shared by all generations
       ingest.lock          held by the one process that may write
-      generations/<name>/  manifest.json, records/, bm25/, graph.json, chroma/ (embedded mode)
+      generations/<name>/  manifest.json, records/, bm25/, graph.json, chroma/ (embedded mode),
+                           config/ (the configuration the generation was built with)
 
 An ingest builds a whole new generation in ``generations/.staging-*`` and switches CURRENT only
 when it is complete, so a crash or kill mid-ingest leaves the previous knowledge base serving.
@@ -19,10 +20,28 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+
+import orjson
 
 from gridkb.errors import GridkbError, KnowledgeBaseMissing
 
+# files of a generation that readers open (kept here so that answering never imports the build pipeline)
+MANIFEST_FILE = "manifest.json"
+CHUNKS_FILE = "chunks.json"
+FAQ_QUESTIONS_FILE = "faq_questions.json"
+CLASSIFIER_FILE = "classifier.npz"
+ORGANISATION_FILE = "organisation.json"
+CONFIG_SNAPSHOT = "config"
+CHUNK_VECTORS_FILE = "chunk_vectors.npy"  # rows in chunks.json order, for exact search without opening Chroma
+FAQ_VECTORS_FILE = "faq_vectors.npy"  # rows in faq_questions.json order
+NO_END = 99991231  # valid_to of chunks that never expire
+
+
+def date_number(value: str | None, default: int) -> int:
+    """ISO date → YYYYMMDD int, so vector-store ``where`` filters can compare dates."""
+    return int(date.fromisoformat(value).strftime("%Y%m%d")) if value else default
 
 class KbLayout:
     def __init__(self, kb_dir: Path) -> None:
@@ -44,10 +63,26 @@ class KbLayout:
         """The directory of the generation being served, or None when nothing was built yet."""
         try:
             name = self.current_file.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # --kb names nothing, or a file
             return None
         path = self.generations / name
         return path if (path / "manifest.json").is_file() else None
+
+    def built_config_dir(self) -> Path | None:
+        """The configuration the current generation was built with: the folder it was read from while that
+        still exists (operators edit it in place), else the generation's own copy; None for a generation
+        built before copies were kept, or when nothing was built."""
+        try:
+            current = self.current()
+            recorded = orjson.loads((current / MANIFEST_FILE).read_bytes()).get("config", {}).get("source") if current else None
+        except (OSError, orjson.JSONDecodeError):  # not a knowledge base: the commands say so themselves
+            return None
+        if current is None:
+            return None
+        if recorded and Path(recorded).is_dir():
+            return Path(recorded)
+        snapshot = current / CONFIG_SNAPSHOT
+        return snapshot if snapshot.is_dir() else None
 
     def require_current(self) -> Path:
         current = self.current()

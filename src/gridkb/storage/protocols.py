@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from gridkb.records import ChatMessage, Feedback, Notice, Queue, Ticket, TicketEvent, TicketStatus
+from gridkb.records import ChatMessage, ConflictDecision, Feedback, Notice, Queue, Ticket, TicketEvent, TicketStatus
 
 
 class Embedder(Protocol):
@@ -94,7 +94,16 @@ class ServiceStorage(Protocol):
         since: datetime | None = None,
         limit: int = 200,
         offset: int = 0,
+        urgent_first: bool = False,
     ) -> list[Ticket]: ...
+
+    def add_conflict_decision(self, decision: ConflictDecision) -> ConflictDecision:
+        """Appends an admin's ruling on a knowledge conflict (kept as the audit trail)."""
+        ...
+
+    def conflict_decisions(self) -> dict[str, ConflictDecision]:
+        """The ruling in force per conflict id: the first one recorded."""
+        ...
 
     def add_notice(self, notice: Notice) -> Notice: ...
     def notices(self, active_at: datetime | None = None) -> list[Notice]: ...

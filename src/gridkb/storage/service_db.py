@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, TypeDecorator, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, delete, event, func, select
+from sqlalchemy import JSON, TypeDecorator, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, case, create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from gridkb.errors import GridkbError
 from gridkb.records import (
     ChatMessage,
+    ConflictDecision,
     Feedback,
     Notice,
     Priority,
@@ -97,6 +98,7 @@ class MessageRow(Base):
     sources: Mapped[list[Any]] = mapped_column(default=list)
     suggestions: Mapped[list[Any]] = mapped_column(default=list)
     ticket_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    step: Mapped[str] = mapped_column(String(32), default="")
 
 
 class FeedbackRow(Base):
@@ -128,6 +130,7 @@ class TicketRow(Base):
     session_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     assignee: Mapped[str] = mapped_column(String(64), default="")
     contact: Mapped[str] = mapped_column(String(128), default="")
+    address: Mapped[str] = mapped_column(String(256), default="")
     first_responded_at: Mapped[datetime | None] = mapped_column(nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -195,6 +198,18 @@ class IngestJobRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
     report: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ConflictDecisionRow(Base):
+    """Append-only: every ruling stays as the audit trail; the first one for a conflict holds."""
+
+    __tablename__ = "conflict_decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conflict_id: Mapped[str] = mapped_column(String(32), index=True)
+    preferred: Mapped[str] = mapped_column(String(64))
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class RateCounterRow(Base):
@@ -450,10 +465,12 @@ class ServiceStore:
         since: datetime | None = None,
         limit: int = 200,
         offset: int = 0,
+        urgent_first: bool = False,
     ) -> list[Ticket]:
-        """Tickets newest first; ``overdue_at``: only those past their due time then and not finished."""
+        """Tickets newest first, or with ``urgent_first`` open ones before finished ones, then by
+        priority, then by due time; ``overdue_at``: only those past their due time then and not finished."""
         with self._transaction() as db:
-            query = select(TicketRow).order_by(TicketRow.created_at.desc(), TicketRow.number.desc())
+            query = select(TicketRow).order_by(*(_urgency_order() if urgent_first else ()), TicketRow.created_at.desc(), TicketRow.number.desc())
             if status:
                 query = query.where(TicketRow.status.in_([s.value for s in status]))
             if department:
@@ -469,6 +486,19 @@ class ServiceStore:
                 query = query.where(TicketRow.due_at < overdue_at, TicketRow.status.not_in(finished))
             rows = db.scalars(query.offset(offset).limit(limit)).all()
             return [_ticket(r, ()) for r in rows]
+
+    # --- rulings on knowledge conflicts
+
+    def add_conflict_decision(self, decision: ConflictDecision) -> ConflictDecision:
+        with self._transaction() as db:
+            db.add(ConflictDecisionRow(**decision.to_dict()))
+        return decision
+
+    def conflict_decisions(self) -> dict[str, ConflictDecision]:
+        """The ruling in force for each conflict: the first one recorded."""
+        with self._transaction() as db:
+            rows = db.scalars(select(ConflictDecisionRow).order_by(ConflictDecisionRow.id.desc())).all()
+            return {r.conflict_id: ConflictDecision(r.conflict_id, r.preferred, r.decided_by, r.decided_at, r.note) for r in rows}
 
     # --- notices
 
@@ -585,6 +615,17 @@ def _message(row: MessageRow) -> ChatMessage:
         sources=tuple(row.sources or ()),
         suggestions=tuple(row.suggestions or ()),
         ticket_number=row.ticket_number,
+        step=row.step,
+    )
+
+
+def _urgency_order() -> tuple[Any, ...]:
+    finished = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
+    ranks = {p.value: rank for rank, p in enumerate(Priority)}  # urgent, high, normal, low
+    return (
+        case((TicketRow.status.in_(finished), 1), else_=0),
+        case(ranks, value=TicketRow.priority, else_=len(ranks)),
+        TicketRow.due_at.asc(),
     )
 
 
@@ -621,6 +662,7 @@ def _ticket(row: TicketRow, events: Sequence[TicketEventRow]) -> Ticket:
         session_id=row.session_id,
         assignee=row.assignee,
         contact=row.contact,
+        address=row.address,
         first_responded_at=row.first_responded_at,
         resolved_at=row.resolved_at,
         closed_at=row.closed_at,

@@ -13,6 +13,7 @@ The CLI and the HTTP API are thin shells over this class.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -23,9 +24,10 @@ from gridkb.application.live import LiveKnowledgeBase
 from gridkb.chat.bot import BotReply, ChatBot, Escalation, InvalidMessage, TicketNote, UnknownConversation
 from gridkb.chat.notices import NoticeBoard
 from gridkb.config import Settings
+from gridkb.organisation.conflicts import apply_decisions, check_decision
 from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.privacy import mask_personal_data
-from gridkb.records import Audience, Feedback, Ticket, TicketOrigin
+from gridkb.records import Audience, Conflict, ConflictDecision, Feedback, Ticket, TicketOrigin
 from gridkb.storage.protocols import ServiceStorage
 from gridkb.tickets.gaps import Gap, mine_gaps
 from gridkb.tickets.metrics import ServiceMetrics, compute_metrics
@@ -36,6 +38,7 @@ from gridkb.tickets.sla import ServiceLevels
 MAX_COMMENT_CHARS = 1000
 POPULARITY_TTL = 300.0  # seconds between re-counting which FAQs the bot served
 POPULARITY_WINDOW = timedelta(days=30)
+log = logging.getLogger("gridkb.desk")
 
 
 def _now() -> datetime:
@@ -64,7 +67,7 @@ class ServiceDesk:
     # --- receive
 
     def chat(self, session_id: str | None, message: str, channel: str = "widget", audience: Audience = Audience.PUBLIC) -> BotReply:
-        return self.bot.reply(session_id, message, channel, audience, escalate=self._escalate)
+        return self.bot.reply(session_id, message, channel, audience, escalate=self._escalate, record_contact=self._record_contact)
 
     def _escalate(self, escalation: Escalation) -> TicketNote:
         ticket = self.tickets.open(
@@ -73,7 +76,18 @@ class ServiceDesk:
             department=escalation.department, transcript=escalation.transcript, session_id=escalation.session_id,
             reason=escalation.reason,
         )
-        return TicketNote(ticket.number, self.levels[escalation.origin].promise)
+        return self._note(ticket)
+
+    def _record_contact(self, number: str, phone: str, address: str) -> TicketNote:
+        """The phone and address a customer left in the chat, on their ticket (shown back masked)."""
+        return self._note(self.tickets.add_contact(number, "customer", contact=phone, address=address))
+
+    def _note(self, ticket: Ticket) -> TicketNote:
+        level = self.levels[ticket.origin]
+        return TicketNote(
+            ticket.number, level.promise, level.first_response.describe(), ticket.first_response_due,
+            mask_personal_data(ticket.contact), mask_personal_data(ticket.address),
+        )
 
     def feedback(
         self, session_id: str, message_id: str, helpful: bool | None = None, rating: int | None = None, comment: str = ""
@@ -110,6 +124,20 @@ class ServiceDesk:
     def metrics(self, since: datetime | None = None, with_gaps: bool = True) -> ServiceMetrics:
         gaps = self.gaps(since) if with_gaps else []
         return compute_metrics(self.store, self.clock(), since, gaps)
+
+    # --- knowledge conflicts the documents do not decide: an admin rules, the ruling is kept
+
+    def conflicts(self) -> list[Conflict]:
+        """The knowledge base's conflicts with the admins' rulings applied."""
+        return apply_decisions(self.live.current().kb.conflicts, self.store.conflict_decisions())
+
+    def decide_conflict(self, conflict_id: str, preferred: str, actor: str, note: str = "") -> Conflict:
+        """Record which statement of an undecided conflict holds (raises ConflictDecisionError)."""
+        check_decision(self.conflicts(), conflict_id, preferred)
+        decision = ConflictDecision(conflict_id, preferred, actor, self.clock(), note.strip()[:MAX_COMMENT_CHARS])
+        self.store.add_conflict_decision(decision)
+        log.info("conflict %s decided by %s: chunk %s holds", conflict_id, actor, preferred)
+        return next(c for c in self.conflicts() if c.id == conflict_id)
 
     # --- recommendation fed by the chat logs
 

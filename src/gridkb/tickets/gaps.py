@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
 from gridkb.application.guards import AbstainReason
+from gridkb.chat.bot import HANDOFF_ONLY
 from gridkb.chat.intents import Intent
 from gridkb.kb import KnowledgeBase
 from gridkb.records import ChatMessage, Feedback, Queue
@@ -43,6 +44,8 @@ class Gap:
 def diagnose(message: ChatMessage, badly_rated: bool) -> Queue | None:
     """Which queue an unresolved or badly rated bot turn belongs to; None when it is neither
     (small talk, gibberish, injection, another service's question)."""
+    if message.reason == HANDOFF_ONLY or message.intent == Intent.CONTACT.value:
+        return None  # a bare 转人工 asks nothing; its ticket carries the question that came before
     if message.intent in _SERVICE_INTENTS or message.reason == AbstainReason.ACCOUNT.value:
         return Queue.SERVICE
     if message.reason in _NOT_A_GAP:

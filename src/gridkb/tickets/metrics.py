@@ -43,6 +43,7 @@ class ServiceMetrics:
     feedback: int = 0
     helpful_rate: float | None = None
     mean_rating: float | None = None
+    satisfaction_rate: float | None = None  # of judged replies: a rating of 4–5, or 👍 where no rating was given
     top_gaps: list[dict[str, Any]] = field(default_factory=list)
     daily: list[dict[str, Any]] = field(default_factory=list)  # per day: conversations, resolution rate, tickets
 
@@ -64,6 +65,8 @@ def compute_metrics(
     ratings = [f.rating for f in feedback if f.rating is not None]
     metrics.helpful_rate = _ratio(sum(rated), len(rated))
     metrics.mean_rating = round(statistics.fmean(ratings), 2) if ratings else None
+    judged = [f.rating >= 4 if f.rating is not None else f.helpful for f in feedback if f.rating is not None or f.helpful is not None]
+    metrics.satisfaction_rate = _ratio(sum(1 for j in judged if j), len(judged))
     metrics.top_gaps = [{"question": g.question, "count": g.count, "category": g.category, "queue": g.queue.value} for g in gaps[:10]]
     metrics.daily = _daily(messages, tickets)
     return metrics

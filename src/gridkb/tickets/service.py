@@ -117,9 +117,12 @@ class TicketService:
         overdue: bool = False,
         limit: int = 200,
         offset: int = 0,
+        urgent_first: bool = False,
     ) -> list[Ticket]:
-        """The ticket queue, newest first; ``overdue``: only those past their due time and not finished."""
-        return self.store.tickets(status, department, category, queue, self.clock() if overdue else None, limit=limit, offset=offset)
+        """The ticket queue, newest first, or with ``urgent_first`` open tickets by priority then due
+        time; ``overdue``: only those past their due time and not finished."""
+        overdue_at = self.clock() if overdue else None
+        return self.store.tickets(status, department, category, queue, overdue_at, limit=limit, offset=offset, urgent_first=urgent_first)
 
     # --- the lifecycle
 
@@ -184,6 +187,19 @@ class TicketService:
             return ticket
         return self._save(ticket, {"first_responded_at": self.clock()}, actor, "contacted", {"note": note})
 
+    def add_contact(self, number: str, actor: str, contact: str = "", address: str = "") -> Ticket:
+        """Record how to reach the customer and where the problem is (left in the chat after the
+        ticket was opened); the history keeps only the masked values."""
+        ticket = self.get(number)
+        contact, address = contact.strip(), address.strip()
+        if len(contact) > 128 or len(address) > 256:
+            raise TicketError("联系方式最多 128 个字符，地址最多 256 个字符")
+        changes = {name: value for name, value in (("contact", contact), ("address", address)) if value}
+        if not changes:
+            return ticket
+        detail = {name: mask_personal_data(value) for name, value in changes.items()}
+        return self._save(ticket, changes, actor, "contact", detail)
+
     def note(self, number: str, actor: str, text: str) -> Ticket:
         ticket = self.get(number)
         if not text.strip():
@@ -209,6 +225,7 @@ class TicketService:
         return replace(
             ticket,
             contact=mask_personal_data(ticket.contact) if ticket.contact else "",
+            address=mask_personal_data(ticket.address),
             question=mask_personal_data(ticket.question),
             transcript=tuple({**t, "text": mask_personal_data(t.get("text", ""))} for t in ticket.transcript),
             resolution=mask_personal_data(ticket.resolution),
@@ -227,6 +244,24 @@ class TicketService:
         updated = replace(ticket, **changes)
         event = TicketEvent(self.clock(), actor, action, ticket.status.value, updated.status.value, detail)
         return self.store.update_ticket(updated, event, expected_status=ticket.status)
+
+
+def next_actions(ticket: Ticket) -> list[tuple[str, str]]:
+    """What may be done to ``ticket`` now, as (action, target status) pairs of the PATCH API, so the
+    console shows the lifecycle's buttons without encoding it again ("" when no status is named)."""
+    allowed = TRANSITIONS.get(ticket.status, ())
+    actions = [("transition", s.value) for s in allowed if s not in (S.RESOLVED, S.ASSIGNED)]
+    if ticket.status in ASSIGNABLE:
+        actions.append(("assign", ""))
+    if S.RESOLVED in allowed:
+        actions.append(("resolve", ""))
+    if ticket.status not in (S.RESOLVED, S.CLOSED):
+        actions.append(("route", ""))
+    if ticket.first_responded_at is None and ticket.status not in (S.RESOLVED, S.CLOSED):
+        actions.append(("contacted", ""))
+    if ticket.publication is Publication.DRAFT:
+        actions += [("approve", ""), ("reject", "")]
+    return actions + [("note", "")]
 
 
 def _names(statuses: Sequence[TicketStatus]) -> str:

@@ -60,6 +60,11 @@ class Duration:
         unit = match.group(2).rstrip("s").replace(" ", "_").replace("working_day", "working_days")
         return cls(int(match.group(1)), {"minute": "minutes", "hour": "hours"}.get(unit, unit))
 
+    def describe(self) -> str:
+        """In words a customer reads: "15 分钟", "2 小时", "3 个工作日"."""
+        unit = {"minutes": "分钟", "hours": "小时"}.get(self.unit, "个工作日")
+        return f"{self.amount} {unit}"
+
     def after(self, start: datetime) -> datetime:
         if self.unit == "minutes":
             return start + timedelta(minutes=self.amount)

@@ -21,7 +21,8 @@
     ":host{all:initial}",
     "*{box-sizing:border-box;font-family:-apple-system,'PingFang SC','Microsoft YaHei',sans-serif}",
     ".fab{position:fixed;right:24px;bottom:24px;z-index:2147483000;border:0;border-radius:28px;background:#0a6ebd;color:#fff;",
-    "padding:14px 20px;font-size:15px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}",
+    "padding:14px 20px;font-size:15px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);display:inline-flex;align-items:center;gap:8px}",
+    "svg.icon{width:1.15em;height:1.15em;flex:none;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}",
     ".panel{position:fixed;right:24px;bottom:88px;z-index:2147483000;width:370px;max-width:calc(100vw - 32px);height:560px;",
     "max-height:calc(100vh - 120px);background:#fff;color:#222;font-size:14px;font-weight:normal;font-style:normal;line-height:1.5;text-align:left;letter-spacing:normal;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.28);display:none;flex-direction:column;overflow:hidden}",
     ".panel.open{display:flex}",
@@ -40,8 +41,17 @@
     ".options{flex-direction:column;align-items:flex-start}",
     ".chip.option{text-align:left;font-size:13px}",
     ".chip:disabled{opacity:.55;cursor:default}",
-    ".rate{margin-top:4px;display:flex;gap:6px}.rate button{border:1px solid #ccc;background:#fff;border-radius:6px;cursor:pointer;font-size:12px;padding:2px 8px}",
-    ".rate button[disabled]{opacity:.5;cursor:default}.rate span{font-size:12px;color:#555;align-self:center}",
+    ".rate{margin-top:4px;display:flex;gap:6px}",
+    ".rate button{display:inline-flex;align-items:center;gap:4px;white-space:nowrap;border:1px solid #ccc;background:#fff;color:#444;border-radius:6px;cursor:pointer;font-size:12px;line-height:18px;padding:2px 8px}",
+    ".rate button[disabled]{cursor:default;opacity:.55}.rate button.chosen{opacity:1;border-color:#0a6ebd;color:#0a6ebd;background:#eef5fc}",
+    ".rate-note{margin-top:2px;font-size:12px;color:#555}",
+    ".choices{margin-top:6px}.chip.choice{font-size:13px;padding:4px 14px}",
+    ".contact{display:flex;gap:6px;margin-top:6px;max-width:85%}",
+    ".contact input{flex:1;min-width:0;border:1px solid #ccd;border-radius:8px;padding:6px 8px;font-size:14px;color:#222;background:#fff}",
+    ".contact input[aria-invalid=true]{border-color:#c62828}",
+    ".contact button{background:#0a6ebd;color:#fff;border:0;border-radius:8px;padding:0 12px;font-size:13px;cursor:pointer}",
+    ".contact button[disabled],.contact input[disabled]{opacity:.55;cursor:default}",
+    ".error{margin-top:4px;font-size:12px;color:#c62828;max-width:85%}",
     ".form{display:flex;border-top:1px solid #e1e4e8;padding:8px;gap:6px;background:#fff}",
     ".form textarea{flex:1;resize:none;height:40px;border:1px solid #ccd;border-radius:8px;padding:8px;font-size:14px}",
     ".form button{background:#0a6ebd;color:#fff;border:0;border-radius:8px;padding:0 14px;cursor:pointer}",
@@ -62,7 +72,35 @@
     return node;
   }
 
-  var fab = el("button", "fab", "💬 " + "智能客服");
+  // icons are inline SVG: an emoji would be an empty box where no emoji font is installed
+  var ICONS = {
+    chat: "M21 12a8 8 0 0 1-11.6 7.1L4 21l1.9-5.4A8 8 0 1 1 21 12z",
+    up: "M7 10v11H4a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1h3zm0 0l4-8a3 3 0 0 1 3 3v4h5.5a2 2 0 0 1 2 2.3l-1.3 8A2 2 0 0 1 17.2 21H7",
+    down: "M17 14V3h3a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1h-3zm0 0l-4 8a3 3 0 0 1-3-3v-4H4.5a2 2 0 0 1-2-2.3l1.3-8A2 2 0 0 1 6.8 3H17",
+  };
+
+  function icon(name) {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", "icon");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(NS, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  function iconButton(name, text) {
+    var button = el("button");
+    button.type = "button";
+    button.appendChild(icon(name));
+    button.appendChild(el("span", "", text));
+    return button;
+  }
+
+  var fab = iconButton("chat", "智能客服");
+  fab.className = "fab";
   fab.setAttribute("aria-label", "打开智能客服");
   var panel = el("div", "panel");
   panel.setAttribute("role", "dialog");
@@ -117,7 +155,8 @@
   }
 
   function finish(view, reply) {
-    view.bubble.textContent = reply.answer;
+    // an invalid number or address: the reason shows in red at the input, not twice
+    view.bubble.textContent = (reply.error && reply.answer.replace(reply.error, "").trim()) || reply.answer;
     if (reply.ticket_id) {
       view.row.classList.add("handoff");
       view.row.appendChild(el("div", "ticket", "工单号：" + reply.ticket_id));
@@ -155,15 +194,19 @@
       });
       view.row.appendChild(chips);
     }
-    if (reply.message_id && !(reply.options && reply.options.length)) {  // a clarifying question is not rated
+    var collecting = (reply.choices && reply.choices.length) || reply.input;
+    if (collecting) contactControls(view, reply);
+    // a clarifying question and a step of the contact collection are not rated
+    if (reply.message_id && !(reply.options && reply.options.length) && !collecting) {
       var rate = el("div", "rate");
-      var up = el("button", "", "👍 有帮助");
-      var down = el("button", "", "👎 没帮助");
+      var up = iconButton("up", "有帮助");
+      var down = iconButton("down", "没帮助");
       [up, down].forEach(function (b, i) {
-        b.type = "button";
         b.addEventListener("click", function () {
           up.disabled = down.disabled = true;
-          feedback(reply, i === 0, rate);
+          b.classList.add("chosen");
+          b.setAttribute("aria-pressed", "true");
+          feedback(reply, i === 0, view.row);
         });
         rate.appendChild(b);
       });
@@ -172,14 +215,72 @@
     scroll();
   }
 
-  function feedback(reply, helpful, rate) {
+  var INPUTS = {
+    phone: { label: "联系电话", placeholder: "手机号或带区号的座机号", type: "tel" },
+    address: { label: "地址或户号", placeholder: "街道、小区、门牌号，或 10 位户号", type: "text" },
+  };
+
+  function contactControls(view, reply) {
+    // after a handoff: buttons (需要回电 / 不用了) and an input for the phone number or the address
+    var controls = [];
+    if (reply.input && INPUTS[reply.input]) {
+      var spec = INPUTS[reply.input];
+      var box = el("form", "contact");
+      var field = el("input");
+      field.type = spec.type;
+      field.setAttribute("aria-label", spec.label);
+      field.setAttribute("placeholder", spec.placeholder);
+      field.setAttribute("maxlength", reply.input === "phone" ? "20" : "200");
+      if (reply.input === "phone") { field.setAttribute("inputmode", "tel"); field.setAttribute("autocomplete", "tel"); }
+      var submit = el("button", "", "提交");
+      submit.type = "submit";
+      box.appendChild(field);
+      box.appendChild(submit);
+      box.addEventListener("submit", function (event) {
+        event.preventDefault();
+        if (field.value.trim()) ask(field.value);
+      });
+      if (reply.error) field.setAttribute("aria-invalid", "true");
+      controls.push(field, submit);
+      view.row.appendChild(box);
+    }
+    if (reply.error) {
+      var error = el("div", "error", reply.error);
+      error.setAttribute("role", "alert");
+      view.row.appendChild(error);
+    }
+    if (reply.choices && reply.choices.length) {
+      var choices = el("div", "chips choices");
+      reply.choices.forEach(function (text) {
+        var chip = el("button", "chip choice", text);
+        chip.type = "button";
+        chip.addEventListener("click", function () { ask(text); });
+        choices.appendChild(chip);
+        controls.push(chip);
+      });
+      view.row.appendChild(choices);
+    }
+    pendingControls = controls;
+    if (field) setTimeout(function () { field.focus(); }, 0);
+  }
+
+  var pendingControls = [];
+
+  function closeControls() {
+    // a step is answered once: the controls of the previous step stop working when anything is sent
+    pendingControls.forEach(function (c) { c.disabled = true; });
+    pendingControls = [];
+  }
+
+  function feedback(reply, helpful, row) {
     fetch(API + "/api/feedback", {
       method: "POST", headers: headers(),
       body: JSON.stringify({ session_id: reply.session_id, message_id: reply.message_id, helpful: helpful }),
     }).then(function (r) { return r.json(); }).then(function (data) {
       var note = helpful ? "感谢您的评价！" : "感谢反馈，我们会改进。" + (data.ticket_id ? "（工单号：" + data.ticket_id + "）" : "");
-      rate.appendChild(el("span", "", note));
-    }).catch(function () { rate.appendChild(el("span", "", "评价提交失败")); });
+      row.appendChild(el("div", "rate-note", note));  // below the buttons, which keep their place
+      scroll();
+    }).catch(function () { row.appendChild(el("div", "rate-note", "评价提交失败")); });
   }
 
   function remember(id) {
@@ -196,6 +297,7 @@
     text = (text || "").trim();
     if (!text || busy) return;
     busy = true;
+    closeControls();
     send.disabled = true;
     addUser(text);
     var view = addBot();
