@@ -8,7 +8,7 @@ PORT   ?= 8000
 CORE_STAMP := $(VENV)/.core-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
 TEST_STAMP := $(VENV)/.test-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
 
-.PHONY: serve test install install-test kb corpus-binaries screenshots clean
+.PHONY: serve test install install-test kb corpus-binaries screenshots battery clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ serve: kb
 
 test: install-test
 	$(BIN)/python -m pytest
+
+# The trust battery with its long part (more trials, the soak): one table of checks, trials, failures.
+battery: install-test
+	$(BIN)/python scripts/battery.py --long
 
 # The screenshots committed under tests/browser/screenshots/ (a normal test run writes to latest/).
 screenshots: install-test
