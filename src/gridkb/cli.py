@@ -136,6 +136,8 @@ def _print_ingest_report(report: IngestReport) -> None:
         table.add_row(key.replace("_", " "), str(getattr(report, key)))
     table.add_row("added / updated / removed", f"{len(report.added)} / {len(report.updated)} / {len(report.removed)}")
     table.add_row("unchanged", str(report.unchanged))
+    if report.moved:  # same content under a new key (a renamed or re-mounted folder)
+        table.add_row("moved", str(len(report.moved)))
     table.add_row("embedded (new texts)", str(report.embedded))
     table.add_row("time", ", ".join(f"{k} {v:.2f}s" for k, v in report.seconds.items()))
     console.print(table)
@@ -820,6 +822,7 @@ def _enum_label(enum: Any, code: str) -> str:
 def keys_create(
     name: Annotated[str, typer.Argument(help="who holds the key, e.g. agent-7")],
     role: Annotated[str, typer.Option(help="agent or admin")] = "agent",
+    department: Annotated[str, typer.Option(help="an agent's department (归口部门): they may take and assign its tickets")] = "",
     kb: KbOption = None,
     db: DbOption = None,
 ) -> None:
@@ -830,8 +833,8 @@ def keys_create(
     if role not in ("agent", "admin"):
         raise GridkbError("role must be agent or admin")
     desk = _desk(kb, db)
-    key, key_id = create_api_key(desk.store, name, Role(role), desk.clock())
-    console.print(f"key {key_id} for {name} ({role}): {key}")
+    key, key_id = create_api_key(desk.store, name, Role(role), desk.clock(), department)
+    console.print(f"key {key_id} for {name} ({role}{', ' + department if department else ''}): {key}")
 
 
 @keys_app.command("list")
@@ -843,10 +846,10 @@ def keys_list(kb: KbOption = None, db: DbOption = None, json_output: JsonOption 
         _print_json(keys)
         return
     table = Table(title="API keys")
-    for column in ("id", "name", "role", "created", "revoked"):
+    for column in ("id", "name", "role", "department", "created", "revoked"):
         table.add_column(column)
     for k in keys:
-        table.add_row(k["id"], k["name"], k["role"], str(k["created_at"])[:16], str(k["revoked_at"] or "")[:16])
+        table.add_row(k["id"], k["name"], k["role"], k["department"], str(k["created_at"])[:16], str(k["revoked_at"] or "")[:16])
     console.print(table)
 
 
@@ -858,6 +861,101 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id from 'g
     if not desk.store.revoke_api_key(key_id, desk.clock()):
         raise GridkbError(f"no live key with id '{key_id}'")
     console.print(f"key {key_id} revoked")
+
+
+BackupDirArgument = Annotated[Path, typer.Argument(help="the backup folder")]
+
+
+@app.command()
+@clean_errors
+def backup(directory: BackupDirArgument, kb: KbOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Back up the service database and the served knowledge base into a new folder (the service may keep running)."""
+    from gridkb.storage.backup import backup as run_backup
+
+    report = run_backup(make_settings(kb, database_url=db), directory)
+    if json_output:
+        _print_json(report.to_dict())
+        return
+    tickets = "" if report.tickets is None else f", {report.tickets} tickets"
+    console.print(f"backup {directory}: {report.database} database{tickets}, generation {report.generation or '(none)'}, "
+                  f"{report.files} files, {report.bytes / 1e6:.1f} MB in {report.seconds:.1f}s; integrity checked")
+
+
+@app.command()
+@clean_errors
+def restore(directory: BackupDirArgument, kb: KbOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Restore a backup made by 'gridkb backup' (stop the server first; what it replaces is kept aside)."""
+    from gridkb.storage.backup import restore as run_restore
+
+    report = run_restore(make_settings(kb, database_url=db), directory)
+    if json_output:
+        _print_json(report.to_dict())
+    else:
+        console.print(f"restored {report.database} database and generation {report.generation or '(none)'} from {directory}")
+        for path in report.kept_aside:
+            console.print(f"  the replaced database is kept at {path}")
+    if report.problems:
+        raise GridkbError(f"the restored copy failed its checks: {'; '.join(report.problems[:5])}")
+
+
+# --- customers' personal data: erasure on request, retention
+
+
+@app.command()
+@clean_errors
+def erase(
+    phone: Annotated[str | None, typer.Option(help="the customer's phone number, however written")] = None,
+    session: Annotated[str | None, typer.Option(help="a chat session id")] = None,
+    ticket: Annotated[str | None, typer.Option(help="a ticket number (or today's serial)")] = None,
+    actor: ActorOption = "",
+    kb: KbOption = None,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Delete a customer's personal data on request: their chat sessions, messages and feedback; their
+    tickets keep number, status, category and dates. Give exactly one of --phone, --session, --ticket."""
+    from gridkb.tickets.erasure import CustomerIdentifier
+
+    given = [(kind, value) for kind, value in (("phone", phone), ("session", session), ("ticket", ticket)) if value]
+    if len(given) != 1:
+        raise typer.BadParameter("give exactly one of --phone, --session, --ticket")
+    desk = _desk(kb, db)
+    kind, value = given[0]
+    value = _ticket_number(value, desk.clock()) if kind == "ticket" else value
+    _print_erasure(desk.erasure.erase(CustomerIdentifier.parse(kind, value), _actor(actor)), json_output)
+
+
+@app.command()
+@clean_errors
+def retention(
+    days: Annotated[int | None, typer.Option(help="retention period [env GRIDKB_TRANSCRIPT_RETENTION_DAYS, default 365]; 0 keeps everything", min=0)] = None,
+    kb: KbOption = None,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Delete chat conversations idle longer than the retention period and blank the personal fields of
+    tickets finished longer ago (the server does it at start and every 6 hours; this is for a cron job)."""
+    from gridkb.tickets.desk import ServiceDesk
+
+    settings = make_settings(kb, database_url=db, transcript_retention_days=days)
+    result = ServiceDesk(settings).erasure.apply_retention(settings.transcript_retention_days)
+    if result is None:
+        console.print("retention: nothing older than the retention period" if settings.transcript_retention_days else "retention: 0 days, everything is kept")
+        return
+    _print_erasure(result, json_output)
+
+
+def _print_erasure(result: Any, json_output: bool) -> None:
+    if json_output:
+        _print_json(result.to_dict())
+        return
+    tickets = f" ({', '.join(result.tickets)})" if result.tickets else ""
+    console.print(
+        f"{result.kind}: deleted {result.sessions} sessions, {result.messages} messages, {result.feedback} feedback; "
+        f"blanked {len(result.tickets)} tickets{tickets}; dropped {result.query_cache} query-cache entries"
+    )
+    if not result.complete:
+        err_console.print("[yellow]warning:[/yellow] readers kept the write-ahead log busy: the next checkpoint removes the deleted bytes")
 
 
 @app.command()

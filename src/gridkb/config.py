@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the service database; unset = SQLite beside the knowledge base (<kb_dir>-service.sqlite)"
     )
+    transcript_retention_days: int = Field(
+        365, ge=0, description="chat conversations idle longer than this, and the personal fields of tickets finished longer ago, are deleted (0 = keep forever)"
+    )
     published_dir: Path | None = Field(
         None, description="where approved ticket answers are kept as FAQ files; unset = <kb_dir>-published"
     )

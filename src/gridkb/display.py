@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 from gridkb.labels import label
+from gridkb.moments import in_zone
 
 CHINA = timezone(timedelta(hours=8))
 MISSING = "—"
@@ -34,7 +35,7 @@ def local_time(moment: datetime | str | None, with_date: bool = True) -> str:
             return moment
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M" if with_date else "%m-%d %H:%M")
+    return in_zone(moment, CHINA).strftime("%Y-%m-%d %H:%M" if with_date else "%m-%d %H:%M")
 
 
 def percent(value: float | None) -> str:

@@ -1,7 +1,10 @@
 """Batch ingestion: files → documents → chunks → extraction → indexes and graph, incrementally and safely.
 
-Unchanged files (same bytes, same sidecar, same pipeline fingerprint) reuse their previous records;
-changed ones are re-processed; files gone from an ingested folder are removed everywhere. The new
+Documents are keyed by their folder's name and their path inside it (``documents.SourceRoot``), so a
+corpus ingested from another place is recognised. Unchanged files (same bytes, same sidecar, same
+pipeline fingerprint) reuse their previous records; changed ones are re-processed; files gone from an
+ingested folder are removed everywhere; a document found under a new key with the content of one whose
+file is gone is the same document, moved (replaced, not doubled). The new
 knowledge base is built aside and switched in atomically (see ``storage.layout``). A file that fails
 is reported with its reason and the batch goes on; if it was ingested before, its previous version
 stays.
@@ -23,7 +26,7 @@ import orjson
 from gridkb.config import CLASSIFIER_TRAINING_FILE, Settings
 from gridkb.errors import SourceError, UnsupportedFormat
 from gridkb.production.chunking import chunk_document
-from gridkb.production.documents import discover, file_hash, is_supported, read_source, source_name
+from gridkb.production.documents import SourceRoot, discover, file_hash, is_supported, read_source
 from gridkb.production.documents import load_document
 from gridkb.production.extract import extract
 from gridkb.organisation.graph_links import add_organisation
@@ -102,9 +105,10 @@ def pipeline_fingerprint(settings: Settings) -> str:
     return digest.hexdigest()[:16]
 
 
-def process_document(path: Path, settings: Settings, lexicon: Lexicon) -> DocRecord:
-    """Load, structure, chunk and extract one file; raises a SourceError subclass on bad input."""
-    document = load_document(path, settings.max_file_bytes)
+def process_document(path: Path, settings: Settings, lexicon: Lexicon, source: str | None = None) -> DocRecord:
+    """Load, structure, chunk and extract one file (known as ``source``); raises a SourceError subclass
+    on bad input."""
+    document = load_document(path, settings.max_file_bytes, source)
     sections = build_sections(document.id, document.title, document.blocks)
     chunks = chunk_document(document, sections, settings.chunk_min_chars, settings.chunk_max_chars)
     extraction = extract(chunks, sections, lexicon)
@@ -123,6 +127,11 @@ class _Previous:
         path = self.directory / "records" / f"{entry['id']}.json"
         return DocRecord.from_json(path.read_bytes()) if path.exists() else None
 
+    def path_of(self, source: str) -> Path:
+        """Where an earlier document's file was (before keys were relative, the key was that path)."""
+        entry = self.manifest.get("documents", {}).get(source, {})
+        return Path(entry.get("path") or source).resolve()
+
 
 def _load_previous(layout: KbLayout) -> _Previous:
     current = layout.current()
@@ -131,16 +140,31 @@ def _load_previous(layout: KbLayout) -> _Previous:
     return _Previous(orjson.loads((current / "manifest.json").read_bytes()), current)
 
 
-def _in_scope(source: str, roots: Sequence[str]) -> bool:
-    return any(source == r or source.startswith(r.rstrip("/") + "/") for r in roots)
+def _roots(paths: Iterable[Path | SourceRoot], previous: _Previous, report: IngestReport) -> list[SourceRoot]:
+    """The roots of this run. A file given on its own keeps the key it had when ingested before (from
+    its folder); two folders of the same name would share keys, so the second is refused."""
+    by_path = {str(previous.path_of(s)): s for s in previous.manifest.get("documents", {})}
+    roots: list[SourceRoot] = []
+    for given in paths:
+        root = given if isinstance(given, SourceRoot) else SourceRoot.of(given)
+        if not root.path.exists():
+            report.failed.append(FileFailure(str(root.path), "no such file or folder"))
+            continue
+        if root.path.is_file() and (known := by_path.get(str(root.path.resolve()))):
+            root = SourceRoot(root.path, known, root.complete)
+        if any(r.name == root.name and r.path.resolve() != root.path.resolve() for r in roots):
+            reason = f"另一个同名目录 '{root.name}' 已在本次导入中：文档按目录名区分，请改名后导入"
+            report.failed.append(FileFailure(str(root.path), reason))
+            continue
+        roots.append(root)
+    return roots
 
 
-def ingest(paths: Iterable[Path], settings: Settings, progress: Progress | None = None) -> IngestReport:
+def ingest(paths: Iterable[Path | SourceRoot], settings: Settings, progress: Progress | None = None) -> IngestReport:
     """Ingest files and folders into the knowledge base at ``settings.kb_dir``; returns what happened."""
     progress = progress or _Silent()
     layout = KbLayout(settings.kb_dir)
     started = time.perf_counter()
-    paths = list(paths)
     with layout.writer_lock():
         layout.clean()
         report = IngestReport()
@@ -148,25 +172,25 @@ def ingest(paths: Iterable[Path], settings: Settings, progress: Progress | None 
         fingerprint = pipeline_fingerprint(settings)
         same_pipeline = previous.manifest.get("fingerprint") == fingerprint
         lexicon = Lexicon.load(settings.config_dir)
-        roots = [source_name(p) for p in paths]
-        for path in paths:
-            if not path.exists():
-                report.failed.append(FileFailure(str(path), "no such file or folder"))
-        records = _collect(paths, settings, lexicon, previous, same_pipeline, report, progress)
+        roots = _roots(paths, previous, report)
+        files: dict[str, Path] = {}
+        records = _collect(roots, settings, lexicon, previous, same_pipeline, report, progress, files)
+        moved_from = _recognise_moves(records, files, previous, report)
         for source in previous.manifest.get("documents", {}):
-            if source in records:
+            if source in records or source in moved_from:
                 continue
-            if _in_scope(source, roots) and not any(f.path == source for f in report.failed):
+            if any(r.complete and r.holds(source) for r in roots) and not any(f.path == source for f in report.failed):
                 report.removed.append(source)
             elif (kept := previous.record(source)) is not None:
                 records[source] = kept  # outside this run's folders, or failed now: keep what we had
+        locations = {s: str(files.get(s) or previous.path_of(s)) for s in records}
         report.seconds["parse"] = round(time.perf_counter() - started, 3)
-        if not (report.added or report.updated or report.removed) and previous.directory is not None and same_pipeline:
+        if not (report.added or report.updated or report.removed or report.moved) and previous.directory is not None and same_pipeline:
             report.generation = previous.directory.name
             _fill_counts(report, previous.manifest.get("stats", {}))
             report.seconds["total"] = round(time.perf_counter() - started, 3)
             return report
-        _build_generation(layout, settings, lexicon, records, fingerprint, report, progress)
+        _build_generation(layout, settings, lexicon, records, locations, fingerprint, report, progress)
         layout.clean()
         indexing.drop_stale_collections(settings, layout.kb_id(), layout.generation_names())
     report.seconds["total"] = round(time.perf_counter() - started, 3)
@@ -174,21 +198,23 @@ def ingest(paths: Iterable[Path], settings: Settings, progress: Progress | None 
 
 
 def _collect(
-    paths: Sequence[Path],
+    roots: Sequence[SourceRoot],
     settings: Settings,
     lexicon: Lexicon,
     previous: _Previous,
     same_pipeline: bool,
     report: IngestReport,
     progress: Progress,
+    files: dict[str, Path],
 ) -> dict[str, DocRecord]:
-    files = [p for p in discover(p for p in paths if p.exists())]
-    progress.start("parse", len(files))
+    """Records of every file under ``roots`` by key; fills ``files`` (key → resolved path)."""
+    found = [(root.key(path), path) for root in roots for path in discover([root.path])]
+    progress.start("parse", len(found))
     known = previous.manifest.get("documents", {})
     records: dict[str, DocRecord] = {}
-    for path in files:
+    for source, path in found:
         progress.advance("parse")
-        source = source_name(path)
+        files[source] = path.resolve()
         if not is_supported(path):
             report.skipped.append(FileFailure(source, UnsupportedFormat(source, f"unsupported format '{path.suffix}'").reason))
             continue
@@ -199,7 +225,7 @@ def _collect(
                     records[source] = kept
                     report.unchanged += 1
                     continue
-            records[source] = process_document(path, settings, lexicon)
+            records[source] = process_document(path, settings, lexicon, source)
         except SourceError as exc:
             report.failed.append(FileFailure(source, exc.reason))
             continue
@@ -211,11 +237,32 @@ def _collect(
     return records
 
 
+def _recognise_moves(records: dict[str, DocRecord], files: dict[str, Path], previous: _Previous, report: IngestReport) -> set[str]:
+    """Added documents with the content of an earlier document that this run did not see under its key,
+    whose file is gone or is this very file (a renamed folder; a build keyed by absolute paths): the
+    same document under a new key. Reported as moved; returns the old keys, which are dropped."""
+    by_hash: dict[str, list[str]] = {}
+    for old, entry in previous.manifest.get("documents", {}).items():
+        if old not in records and not any(f.path == old for f in report.failed):
+            by_hash.setdefault(entry.get("content_hash", ""), []).append(old)
+    replaced: set[str] = set()
+    for new in list(report.added):
+        for old in by_hash.get(records[new].document.content_hash, []):
+            where = previous.path_of(old)
+            if old not in replaced and (where == files[new] or not where.exists()):
+                replaced.add(old)
+                report.added.remove(new)
+                report.moved.append(new)
+                break
+    return replaced
+
+
 def _build_generation(
     layout: KbLayout,
     settings: Settings,
     lexicon: Lexicon,
     records: dict[str, DocRecord],
+    locations: dict[str, str],
     fingerprint: str,
     report: IngestReport,
     progress: Progress,
@@ -281,6 +328,7 @@ def _build_generation(
         "documents": {
             r.document.source: {
                 "id": r.document.id,
+                "path": locations.get(r.document.source),
                 "content_hash": r.document.content_hash,
                 "title": r.document.title,
                 "format": r.document.format,

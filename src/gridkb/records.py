@@ -108,7 +108,7 @@ class Document(_Record):
     """A source file after loading and normalisation: clean text plus its structure."""
 
     id: str
-    source: str  # path as ingested (relative to the working directory when inside it)
+    source: str  # key: the ingested folder's name and the path inside it (production.documents.SourceRoot)
     title: str
     format: str  # extension without the dot
     text: str  # normalised text, one block a line
@@ -302,6 +302,7 @@ class IngestReport(_Record):
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)  # new keys of documents recognised by content under an old key
     unchanged: int = 0
     skipped: list[FileFailure] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
@@ -524,3 +525,20 @@ class Notice(_Record):
 
     def active(self, now: datetime) -> bool:
         return self.starts_at <= now <= self.ends_at and (self.expired_at is None or self.expired_at > now)
+
+
+@dataclass(frozen=True)
+class Erasure(_Record):
+    """One deletion of customers' personal data, as audited: what was deleted, when and by whom,
+    never the data itself nor the phone number or session it was found by."""
+
+    at: datetime
+    actor: str
+    kind: str  # phone | session | ticket (a customer's request) or retention (the periodic run)
+    sessions: int = 0  # chat sessions deleted, with their messages and feedback
+    messages: int = 0
+    feedback: int = 0
+    tickets: tuple[str, ...] = ()  # tickets whose personal fields were blanked (numbers, status and dates stay)
+    query_cache: int = 0  # query-vector cache entries dropped
+    complete: bool = True  # the bytes left the database files too (checkpoint / VACUUM done); reported, not stored
+    id: int | None = None

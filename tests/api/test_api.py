@@ -228,7 +228,7 @@ def test_widget_is_rate_limited_per_client(web_settings, tmp_path):
 def test_personal_data_is_masked_in_logs():
     import logging
 
-    from gridkb.api.app import MaskingFilter
+    from gridkb.api.logs import MaskingFilter
 
     record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s"', ("127.0.0.1", "GET", "/api/search?q=13812345678"), None)
     assert MaskingFilter().filter(record)

@@ -58,7 +58,7 @@ class _Rebased:
     """Presents a system's sources relative to the fixture corpus, as gold references are written."""
 
     def __init__(self, inner, root):
-        self.inner, self.root, self.name = inner, root.resolve().as_posix() + "/", inner.name
+        self.inner, self.root, self.name = inner, root.name + "/", inner.name  # keys start with the corpus folder's name
 
     def retrieve(self, question, k):
         from dataclasses import replace

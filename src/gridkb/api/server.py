@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import os
+from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from gridkb.api.auth import bootstrap_admin_key
 from gridkb.config import Settings
@@ -24,4 +27,15 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         os.environ["GRIDKB_DATABASE_URL"] = settings.database_url
     if workers > 1:
         os.environ.setdefault("GRIDKB_EMBEDDING_THREADS", "1")  # one core each
-    uvicorn.run("gridkb.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        "gridkb.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=False,
+        log_config=log_config(),
+    )
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging plus gridkb's own lines (audit: who took which ticket) on the same console;
+    every record is masked as it is made (``gridkb.api.logs``)."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["gridkb"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config

@@ -10,33 +10,32 @@ from typing import Any
 from gridkb.labels import action_label, category_name, label
 from gridkb.organisation.report import OrganisationReport
 from gridkb.organisation.taxonomy import Taxonomy
-from gridkb.privacy import mask_personal_data
 from gridkb.records import Conflict, Role, Ticket, TicketEvent, TicketOrigin, TicketStatus
 from gridkb.tickets.service import next_actions
 
 _ACTORS = {"bot": "智能客服", "customer": "客户", "system": "系统"}
 _FINISHED = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+_GROUNDS = {"department": "本部门工单", "supervisor": "主管权限", "system": "系统"}  # why an assignment was allowed
 _ORIGINS = {o.value for o in TicketOrigin}  # bare codes are shared between enums ("agent", "urgent"): name the enum
 
 
-def ticket_labels(ticket: Ticket, taxonomy: Taxonomy, role: Role, masked: bool, overdue: bool) -> dict[str, Any]:
-    """The Chinese display fields of a ticket (as ``role`` sees it; ``masked``: notes are masked too)."""
+def ticket_labels(ticket: Ticket, taxonomy: Taxonomy, role: Role, overdue: bool) -> dict[str, Any]:
+    """The Chinese display fields of ``ticket`` as ``role`` may see it (already masked by ``TicketService.view``)."""
     actions = [(a, s) for a, s in next_actions(ticket) if role is Role.ADMIN or a not in ("approve", "reject")]
     return {
         "status_label": label(ticket.status), "priority_label": label(ticket.priority), "origin_label": label(ticket.origin),
         "queue_label": label(ticket.queue), "channel_label": label(ticket.channel), "publication_label": label(ticket.publication) if ticket.publication.value else "",
         "category_name": category_name(ticket.category, taxonomy), "overdue": overdue and ticket.status not in _FINISHED,
         "next_actions": [{"action": a, "status": s, "label": action_label(a, s)} for a, s in actions],
-        "timeline": [_timeline_entry(e, masked) for e in ticket.events],
+        "timeline": [_timeline_entry(e) for e in ticket.events],
     }
 
 
-def _timeline_entry(event: TicketEvent, masked: bool) -> dict[str, Any]:
-    summary = _summary(event)
+def _timeline_entry(event: TicketEvent) -> dict[str, Any]:
     return {
         "at": event.at, "actor": event.actor, "actor_label": _ACTORS.get(event.actor, event.actor),
         "action": event.action, "action_label": label(event.action),
-        "summary": mask_personal_data(summary) if masked else summary,
+        "summary": _summary(event),
     }
 
 
@@ -49,7 +48,8 @@ def _summary(event: TicketEvent) -> str:
         parts.append(f"来源：{label(TicketOrigin(origin)) if origin in _ORIGINS else label(origin)}")
         parts += [f"{name}：{value}" for name, key in (("原因", "reason"), ("归口部门", "department")) if (value := detail.get(key))]
     elif event.action == "assigned":
-        parts.append(f"分派给 {detail.get('assignee', '')}")
+        grounds = _GROUNDS.get(str(detail.get("grounds", "")), "")
+        parts.append(f"分派给 {detail.get('assignee', '')}" + (f"（本人领取：{grounds}）" if detail.get("self") else ""))
     elif event.action == "routed":
         parts.append(f"归口部门 {detail.get('from', '')} → {detail.get('to', '')}")
     elif event.action == "resolved" and detail.get("publish"):

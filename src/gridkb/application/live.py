@@ -10,6 +10,7 @@ from gridkb.application.qa import QuestionAnswerer
 from gridkb.application.recommend import Recommender
 from gridkb.config import Settings
 from gridkb.kb import KnowledgeBase
+from gridkb.storage.embedders import QueryVectorCache
 from gridkb.storage.layout import KbLayout
 
 
@@ -42,6 +43,14 @@ class LiveKnowledgeBase:
                 answerer = QuestionAnswerer.from_settings(kb)
                 self._serving = Serving(kb.directory.name, kb, answerer, Recommender(kb, answerer.searcher))
             return self._serving
+
+    def forget_queries(self) -> int:
+        """Forget every customer question's vector: the in-process memo of the generation in use and the
+        host's shared query cache (an erasure request). Returns the shared entries dropped."""
+        serving = self._serving
+        if serving is not None:
+            serving.kb.forget_query_vectors()
+        return QueryVectorCache.erase(self._layout.embedding_cache)
 
     def warm_up(self) -> None:
         """Load the indexes and the models now rather than on the first customer's question."""

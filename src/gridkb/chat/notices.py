@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from gridkb.errors import GridkbError, NotFound
+from gridkb.moments import CHINA, in_zone
 from gridkb.privacy import mask_personal_data
 from gridkb.production.normalize import normalize_query
 from gridkb.records import Notice
@@ -55,9 +56,8 @@ class NoticeMatch:
 
 def _local(moment: datetime) -> str:
     """Beijing time, as customers read it."""
-    from datetime import timedelta
-
-    return (moment.astimezone(timezone(timedelta(hours=8)))).strftime("%Y-%m-%d %H:%M")
+    local = in_zone(moment, CHINA)
+    return f"{local.year:04d}-{local:%m-%d %H:%M}"  # %Y drops the zeros of year 1
 
 
 class NoticeBoard:

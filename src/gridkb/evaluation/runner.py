@@ -15,7 +15,7 @@ from gridkb.evaluation.classification import ClassificationResult, evaluate_clas
 from gridkb.evaluation.harness import SystemResult, evaluate_dialogues, evaluate_domain, evaluate_external, evaluate_real
 from gridkb.evaluation.systems import Bm25System, DenseSystem, EvalSystem, HybridSystem
 from gridkb.kb import KnowledgeBase
-from gridkb.production.documents import load_document, source_name
+from gridkb.production.documents import SourceRoot, load_document
 from gridkb.ingest import ingest
 from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache
 
@@ -77,7 +77,8 @@ def run_domain(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
     unanswerable = ds.sample(ds.load_unanswerable(options.datasets_dir / "unanswerable.jsonl", split), options.limit)
     systems = gridkb_systems(kb)
     if options.baseline:
-        documents = [(src, load_document(Path(src), settings.max_file_bytes).original_text) for src in kb.manifest["documents"]]
+        files = {src: Path(entry.get("path") or src) for src, entry in kb.manifest["documents"].items()}  # key → file
+        documents = [(src, load_document(path, settings.max_file_bytes, src).original_text) for src, path in files.items()]
         systems.append(_baseline(kb, documents, settings.kb_dir.parent / (settings.kb_dir.name + "-eval") / "baseline-domain", log))
     gold = ds.GoldIndex(Path("."))
     results = []
@@ -134,7 +135,7 @@ def run_external(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
     kb = KnowledgeBase(external_settings)
     questions = ds.sample(questions, options.limit)
     file_of = {p.id: corpus / ds.passage_file_name(p.id) for p in passages}
-    sources = {pid: source_name(path) for pid, path in file_of.items()}
+    sources = {pid: SourceRoot.of(corpus).key(path) for pid, path in file_of.items()}
     # the power-domain gate and the answerability model (fitted on the power-supply knowledge base) do
     # not apply to Wikipedia text, and these sets have no unanswerable questions: answers are judged
     # without abstention, like the baseline's

@@ -5,22 +5,52 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gridkb.errors import EmptyDocument, FileTooLarge, SourceError
+from gridkb.privacy import mask_personal_data
 from gridkb.production.loaders import LOADERS, loader_for
+from gridkb.production.loaders.base import Extracted
 from gridkb.production.meta import SIDECAR_SUFFIX, build_meta, read_sidecar
 from gridkb.production.normalize import normalize_line
 from gridkb.records import BlockKind, Document, FaqEntry, content_id
 
 
+@dataclass(frozen=True)
+class SourceRoot:
+    """A folder (or one file) given to ingestion and the key its documents are known by.
+
+    A document's key is ``<folder name>/<path inside the folder>``: where the folder is mounted does
+    not matter, so the same corpus ingested from another place is the same documents, and two folders
+    given together keep apart by their names. ``complete``: the folder holds every document under its
+    name, so earlier documents under it that are gone from it are removed (uploads add, never remove).
+    """
+
+    path: Path
+    name: str
+    complete: bool = True
+
+    @classmethod
+    def of(cls, path: Path) -> "SourceRoot":
+        resolved = path.resolve()
+        if path.is_file():
+            return cls(path, f"{resolved.parent.name or 'root'}/{resolved.name}")
+        return cls(path, resolved.name or "root")
+
+    def key(self, file: Path) -> str:
+        """The key of ``file``, a file under this root (or the root itself when it is a file)."""
+        if file == self.path:
+            return self.name
+        return f"{self.name}/{file.relative_to(self.path).as_posix()}"
+
+    def holds(self, key: str) -> bool:
+        return key == self.name or key.startswith(self.name + "/")
+
+
 def source_name(path: Path) -> str:
-    """How a file is named in the knowledge base: relative to the working directory when inside it."""
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return resolved.as_posix()
+    """The key of a file given on its own: its folder's name and its file name."""
+    return SourceRoot.of(path).name
 
 
 def document_id(source: str) -> str:
@@ -67,17 +97,18 @@ def file_hash(data: bytes, path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_document(path: Path, max_bytes: int) -> Document:
-    """Load, normalise and structure one file; raises a SourceError subclass with the reason."""
+def load_document(path: Path, max_bytes: int, source: str | None = None) -> Document:
+    """Load, normalise and structure one file, known as ``source`` (default: ``source_name``);
+    raises a SourceError subclass with the reason."""
     data = read_source(path, max_bytes)
     sidecar = read_sidecar(path)
-    extracted = loader_for(path)(path, data, sidecar.get("encoding"))
+    extracted = _without_personal_data(loader_for(path)(path, data, sidecar.get("encoding")))
     raw_meta = {**extracted.front_matter, **sidecar}
     if not any(b.kind is not BlockKind.HEADING for b in extracted.blocks) and not extracted.faqs:
         raise EmptyDocument(str(path), "no text found in the document")
     fallback = extracted.title or _first_heading(extracted) or path.stem
-    meta = build_meta(path, raw_meta, normalize_line(fallback))
-    source = source_name(path)
+    source = source or source_name(path)
+    meta = build_meta(source, raw_meta, normalize_line(fallback))
     doc_id = document_id(source)
     faqs = tuple(
         FaqEntry(
@@ -95,7 +126,7 @@ def load_document(path: Path, max_bytes: int) -> Document:
     return Document(
         id=doc_id,
         source=source,
-        title=normalize_line(meta.title),
+        title=mask_personal_data(normalize_line(meta.title)),
         format=path.suffix.lower().lstrip("."),
         text="\n".join(b.text for b in blocks),
         original_text=extracted.original_text,
@@ -103,6 +134,21 @@ def load_document(path: Path, max_bytes: int) -> Document:
         meta=meta,
         content_hash=file_hash(data, path),
         faqs=faqs,
+    )
+
+
+def _without_personal_data(extracted: Extracted) -> Extracted:
+    """A document's text with customers' phone, ID, account and card numbers masked before it reaches
+    any index (Chroma keeps deleted text on disk; an uploaded case file may quote a customer)."""
+    return replace(
+        extracted,
+        blocks=[replace(b, text=mask_personal_data(b.text)) for b in extracted.blocks],
+        original_text=mask_personal_data(extracted.original_text),
+        title=mask_personal_data(extracted.title),
+        faqs=[
+            replace(f, question=mask_personal_data(f.question), answer=mask_personal_data(f.answer), similar=tuple(mask_personal_data(s) for s in f.similar))
+            for f in extracted.faqs
+        ],
     )
 
 

@@ -63,6 +63,16 @@ def unify_punctuation(text: str) -> str:
     return _HALF_PUNCT_NEAR_CJK.sub(lambda m: _HALF_PUNCT_TO_FULL[m.group(0)], text)
 
 
+# what no store, index or JSON encoder should receive: C0/C1 controls but tab and line breaks, lone surrogates
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text as it may enter gridkb from a person (API, CLI): control characters (NUL …) and lone
+    surrogates removed, surrounding whitespace trimmed; nothing else changed."""
+    return _UNSAFE.sub("", text).strip()
+
+
 def normalize_line(text: str) -> str:
     """Normalise one line of document or query text. Never inserts spaces into Chinese."""
     text = _CONTROL.sub("", text)

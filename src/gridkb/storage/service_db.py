@@ -22,6 +22,7 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from gridkb.errors import GridkbError
+from gridkb.moments import in_zone
 from gridkb.records import (
     ChatMessage,
     ConflictDecision,
@@ -61,7 +62,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: the service database stores aware datetimes only")
-        value = value.astimezone(timezone.utc)
+        value = in_zone(value, timezone.utc)  # clamped: 0001-01-01 in Beijing is before UTC's calendar
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
@@ -183,6 +184,7 @@ class ApiKeyRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    department: Mapped[str] = mapped_column(String(64), default="")  # an agent's: the tickets they may take
 
 
 class IngestJobRow(Base):
@@ -224,19 +226,21 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # hide_parameters: a failed statement's error (and its logged traceback) never carries what a customer wrote
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection: Any, _: Any) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
             cursor.execute("PRAGMA synchronous=FULL")  # a committed ticket survives a power cut
+            cursor.execute("PRAGMA secure_delete=ON")  # erased customer data is overwritten, not left in free pages
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")  # several workers wait their turn to write
             cursor.close()
 
         return engine
-    engine = create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800)
+    engine = create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800, hide_parameters=True)
     _ping_when_idle(engine, IDLE_PING_SECONDS)
     return engine
 
@@ -264,6 +268,44 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             cursor.close()
         except Exception as error:  # any driver error: the pool replaces the connection and retries
             raise DisconnectionError(str(error)) from error
+
+
+class DurabilityError(DatabaseError):
+    """The database could lose or leak what the service acknowledged: it refuses to serve."""
+
+
+# setting → accepted values (as SQLite's PRAGMA and PostgreSQL's SHOW print them)
+SQLITE_DURABILITY = {"journal_mode": {"wal"}, "synchronous": {"2"}, "secure_delete": {"1"}}  # 2 = FULL
+POSTGRES_DURABILITY = {
+    "fsync": {"on"},
+    "full_page_writes": {"on"},
+    "synchronous_commit": {"on", "local", "remote_write", "remote_apply"},  # all but off flush locally
+}
+DURABILITY_HINTS = {
+    "sqlite": "WAL needs a local disk (not a network share or an in-memory database); synchronous and secure_delete are set on every connection",
+    "postgresql": "set fsync = on and full_page_writes = on in postgresql.conf, and synchronous_commit to anything but off "
+    "(also per role or database: ALTER ROLE/DATABASE … RESET synchronous_commit), then reload the server",
+}
+
+
+def check_durability(engine: Engine) -> None:
+    """Read the settings that keep an acknowledged ticket through a crash (SQLite: WAL, synchronous=FULL,
+    secure_delete; PostgreSQL: fsync, full_page_writes, synchronous_commit) from a live connection;
+    raises DurabilityError naming each one not in force."""
+    dialect = engine.dialect.name
+    required = SQLITE_DURABILITY if dialect == "sqlite" else POSTGRES_DURABILITY
+    command = "PRAGMA" if dialect == "sqlite" else "SHOW"
+    try:
+        with engine.connect() as connection:
+            found = {name: str(connection.exec_driver_sql(f"{command} {name}").scalar()).lower() for name in required}
+    except OperationalError as error:
+        raise DatabaseError(f"cannot reach the service database {engine.url.render_as_string(hide_password=True)}: {error.orig}") from error
+    wrong = [f"{name}={value} (needs {' or '.join(sorted(required[name]))})" for name, value in found.items() if value not in required[name]]
+    if wrong:
+        raise DurabilityError(
+            f"the service database {engine.url.render_as_string(hide_password=True)} would not keep acknowledged "
+            f"tickets through a crash: {', '.join(wrong)}. {DURABILITY_HINTS.get(dialect, '')}"
+        )
 
 
 def migrate(url: str) -> None:
@@ -326,6 +368,7 @@ class ServiceStore:
         if migrate_schema:
             migrate(url)
         self.engine = make_engine(url)
+        check_durability(self.engine)  # refuse to take tickets that a crash could lose
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -529,16 +572,17 @@ class ServiceStore:
 
     # --- API keys and rate limits (the HTTP layer's state, shared by every worker)
 
-    def add_api_key(self, key_hash: str, name: str, role: str, now: datetime) -> None:
+    def add_api_key(self, key_hash: str, name: str, role: str, now: datetime, department: str = "") -> None:
         with self._transaction() as db:
-            db.add(ApiKeyRow(key_hash=key_hash, name=name, role=role, created_at=now))
+            db.add(ApiKeyRow(key_hash=key_hash, name=name, role=role, created_at=now, department=department))
 
     def api_keys(self) -> list[dict[str, Any]]:
-        """Every key ever created (never the key itself): id (a prefix of its hash), name, role, dates."""
+        """Every key ever created (never the key itself): id (a prefix of its hash), name, role, department, dates."""
         with self._transaction() as db:
             rows = db.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)).all()
             return [
-                {"id": r.key_hash[:KEY_ID_LENGTH], "name": r.name, "role": r.role, "created_at": r.created_at, "revoked_at": r.revoked_at}
+                {"id": r.key_hash[:KEY_ID_LENGTH], "name": r.name, "role": r.role, "department": r.department,
+                 "created_at": r.created_at, "revoked_at": r.revoked_at}
                 for r in rows
             ]
 
@@ -553,11 +597,11 @@ class ServiceStore:
             row.revoked_at = now
             return True
 
-    def api_key(self, key_hash: str) -> tuple[str, str] | None:
-        """(name, role) of a live key."""
+    def api_key(self, key_hash: str) -> tuple[str, str, str] | None:
+        """(name, role, department) of a live key."""
         with self._transaction() as db:
             row = db.get(ApiKeyRow, key_hash)
-            return (row.name, row.role) if row and row.revoked_at is None else None
+            return (row.name, row.role, row.department) if row and row.revoked_at is None else None
 
     def add_job(self, job_id: str, files: list[str], created_by: str, now: datetime) -> None:
         with self._transaction() as db:

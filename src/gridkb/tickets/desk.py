@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 
 from gridkb.application.live import LiveKnowledgeBase
 from gridkb.chat.bot import BotReply, ChatBot, Escalation, InvalidMessage, TicketNote, UnknownConversation
@@ -29,6 +30,7 @@ from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.privacy import mask_personal_data
 from gridkb.records import Audience, Conflict, ConflictDecision, Feedback, Ticket, TicketOrigin
 from gridkb.storage.protocols import ServiceStorage
+from gridkb.tickets.erasure import ErasureService
 from gridkb.tickets.gaps import Gap, mine_gaps
 from gridkb.tickets.metrics import ServiceMetrics, compute_metrics
 from gridkb.tickets.publish import KnowledgePublisher
@@ -114,6 +116,13 @@ class ServiceDesk:
             )
             self.store.set_message_ticket(message_id, ticket.number)
         return stored, ticket
+
+    @cached_property
+    def erasure(self) -> ErasureService:
+        """Erasure of a customer's data on request, and the retention run."""
+        from gridkb.storage.personal_data import PersonalDataStore
+
+        return ErasureService(PersonalDataStore(self.store), self.clock, self.live.forget_queries)  # type: ignore[arg-type]  # always a ServiceStore
 
     # --- analyse
 

@@ -21,6 +21,7 @@ from gridkb.application.guards import AbstainReason
 from gridkb.chat.bot import HANDOFF_ONLY
 from gridkb.chat.intents import Intent
 from gridkb.kb import KnowledgeBase
+from gridkb.privacy import mask_personal_data
 from gridkb.records import ChatMessage, Feedback, Queue
 from gridkb.storage.protocols import ServiceStorage
 
@@ -111,5 +112,6 @@ def _gap(members: Sequence[tuple[ChatMessage, Queue]], vectors: np.ndarray, kb: 
     queue = Counter(q for _, q in members).most_common(1)[0][0]
     categories = Counter(m.category for m, _ in members if m.category and m.category != "unknown")
     category = categories.most_common(1)[0][0] if categories else kb.classify_question(question).category
-    examples = tuple(dict.fromkeys(m.question or m.text for m, _ in members))[:5]
-    return Gap(question, len(members), examples, category, kb.taxonomy.department(category), queue, max(m.created_at for m, _ in members))
+    # a gap is about knowledge: no one who reads it needs the customer's number
+    examples = tuple(dict.fromkeys(mask_personal_data(m.question or m.text) for m, _ in members))[:5]
+    return Gap(mask_personal_data(question), len(members), examples, category, kb.taxonomy.department(category), queue, max(m.created_at for m, _ in members))

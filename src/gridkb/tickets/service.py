@@ -12,6 +12,7 @@ them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -19,7 +20,7 @@ from typing import Any
 
 from gridkb.errors import GridkbError, NotFound
 from gridkb.organisation.taxonomy import Taxonomy
-from gridkb.privacy import mask_personal_data
+from gridkb.privacy import mask_each, mask_personal_data
 from gridkb.records import Priority, Publication, Queue, Role, Ticket, TicketEvent, TicketOrigin, TicketStatus
 from gridkb.storage.protocols import ServiceStorage
 from gridkb.tickets.sla import ServiceLevels
@@ -38,6 +39,7 @@ TRANSITIONS: dict[TicketStatus, tuple[TicketStatus, ...]] = {
     S.REOPENED: (S.ASSIGNED, S.IN_PROGRESS),
 }
 ASSIGNABLE = (S.NEW, S.TRIAGED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)
+log = logging.getLogger("gridkb.tickets")
 
 
 class TicketError(GridkbError):
@@ -50,6 +52,10 @@ class InvalidTransition(TicketError):
 
 class TicketNotFound(TicketError, NotFound):
     pass
+
+
+class AssignmentRefused(TicketError):
+    """An agent may not assign this ticket: the assignee sees the customer's data unmasked."""
 
 
 def _now() -> datetime:
@@ -144,15 +150,31 @@ class TicketService:
             changes.update(resolved_at=None, closed_at=None, due_at=self.levels[ticket.origin].resolve.after(now.astimezone(CHINA)))
         return self._save(ticket, changes, actor, "transition", {"note": note})
 
-    def assign(self, number: str, assignee: str, actor: str, note: str = "") -> Ticket:
+    def assign(
+        self, number: str, assignee: str, actor: str, note: str = "", role: Role = Role.SYSTEM, department: str = ""
+    ) -> Ticket:
+        """Give the ticket to ``assignee``, who then sees the customer's data. Supervisors (admins) and
+        the system assign any ticket; an agent (``role``, of ``department``) only their department's,
+        to themselves or a colleague. Raises AssignmentRefused; every assignment says on what grounds."""
         ticket = self.get(number)
         assignee = assignee.strip()
         if not assignee:
             raise TicketError("请指定处理人")
         if ticket.status not in ASSIGNABLE:
             raise InvalidTransition(f"工单 {number} 当前状态为 {ticket.status.value}，不能分派（可分派状态：{_names(ASSIGNABLE)}）")
+        grounds = _assignment_grounds(ticket, role, department)
+        taken = assignee == actor
+        if grounds is None:
+            log.warning("ticket %s: %s (%s, department %r) refused assigning it to %s", number, actor, role.value, department, "self" if taken else assignee)
+            raise AssignmentRefused(
+                f"工单 {number} 归口 {ticket.department}：坐席只能领取和分派本部门的工单"
+                f"（当前密钥的部门：{department or '未设置'}），请由管理员分派"
+            )
+        if taken:  # audited: who took which ticket and why they could (never the customer's data)
+            log.info("ticket %s taken by %s (grounds: %s)", number, actor, grounds)
         status = ticket.status if ticket.status is S.IN_PROGRESS else S.ASSIGNED
-        return self._save(ticket, {"status": status, "assignee": assignee}, actor, "assigned", {"assignee": assignee, "note": note})
+        detail = {"assignee": assignee, "note": note, "grounds": grounds, "self": taken}
+        return self._save(ticket, {"status": status, "assignee": assignee}, actor, "assigned", detail)
 
     def route(self, number: str, department: str, actor: str, note: str = "") -> Ticket:
         """Manual override of the responsible department."""
@@ -210,7 +232,7 @@ class TicketService:
         """Record an admin's decision on a draft FAQ entry (see ``publish.py``)."""
         ticket = self.get(number)
         if ticket.publication is not Publication.DRAFT:
-            raise TicketError(f"工单 {number} 没有待审核的知识条目")
+            raise InvalidTransition(f"工单 {number} 没有待审核的知识条目")  # a state conflict: 409
         action = "approved" if publication is Publication.PUBLISHED else "rejected"
         return self._save(ticket, {"publication": publication}, actor, action, detail)
 
@@ -218,8 +240,8 @@ class TicketService:
 
     @staticmethod
     def view(ticket: Ticket, role: Role, viewer: str = "") -> Ticket:
-        """The ticket as ``role`` may see it: contact and transcript unmasked only for admins and the
-        agent it is assigned to."""
+        """The ticket as ``role`` may see it: contact, transcript and the history's notes unmasked
+        only for admins and the agent it is assigned to (the one place that decides it)."""
         if role is Role.ADMIN or role is Role.SYSTEM or (role is Role.AGENT and viewer and viewer == ticket.assignee):
             return ticket
         return replace(
@@ -229,6 +251,7 @@ class TicketService:
             question=mask_personal_data(ticket.question),
             transcript=tuple({**t, "text": mask_personal_data(t.get("text", ""))} for t in ticket.transcript),
             resolution=mask_personal_data(ticket.resolution),
+            events=tuple(replace(e, detail=mask_each(e.detail)) for e in ticket.events),
         )
 
     # --- internals
@@ -262,6 +285,17 @@ def next_actions(ticket: Ticket) -> list[tuple[str, str]]:
     if ticket.publication is Publication.DRAFT:
         actions += [("approve", ""), ("reject", "")]
     return actions + [("note", "")]
+
+
+def _assignment_grounds(ticket: Ticket, role: Role, department: str) -> str | None:
+    """Why ``role`` of ``department`` may assign ``ticket`` ("supervisor", "department", "system"); None: it may not."""
+    if role is Role.ADMIN:
+        return "supervisor"
+    if role is Role.SYSTEM:
+        return "system"
+    if role is Role.AGENT and department and department == ticket.department:
+        return "department"
+    return None
 
 
 def _names(statuses: Sequence[TicketStatus]) -> str:

@@ -340,6 +340,9 @@
     event.preventDefault();
     var data = new FormData();
     Array.prototype.forEach.call($("upload-files").files, function (f) { data.append("files", f); });
+    data.append("audience", $("upload-audience").value);  // explicit: 仅内部 unless the admin chose 对外公开
+    if ($("upload-valid-from").value) data.append("valid_from", $("upload-valid-from").value);
+    if ($("upload-valid-to").value) data.append("valid_to", $("upload-valid-to").value);
     var status = $("upload-status");
     status.textContent = "上传中…";
     api("/api/documents", { method: "POST", body: data }).then(function (job) { poll(job.id); })
@@ -411,14 +414,14 @@
           if (confirm("吊销 " + k.name + " 的密钥？")) api("/api/keys/" + k.id, { method: "DELETE" }).then(loadKeys).catch(function (e) { $("key-error").textContent = e.message; });
         } });
         body.appendChild(el("tr", { "data-key": k.id }, [el("td", { text: k.id }), el("td", { text: k.name }), el("td", { text: k.role === "admin" ? "管理员" : "坐席" }),
-          el("td", { text: when(k.created_at) }), el("td", { text: k.revoked_at ? "已吊销 " + when(k.revoked_at) : "有效" }), el("td", {}, [revoke])]));
+          el("td", { text: k.department || "—" }), el("td", { text: when(k.created_at) }), el("td", { text: k.revoked_at ? "已吊销 " + when(k.revoked_at) : "有效" }), el("td", {}, [revoke])]));
       });
     }).catch(function (e) { $("key-error").textContent = e.message; });
   }
   function addKey(event) {
     event.preventDefault();
     $("key-error").textContent = "";
-    api("/api/keys", { method: "POST", json: { name: $("key-name").value, role: $("key-role").value } }).then(function (k) {
+    api("/api/keys", { method: "POST", json: { name: $("key-name").value, role: $("key-role").value, department: $("key-department").value } }).then(function (k) {
       $("key-created").textContent = "新密钥（只显示这一次，请交给 " + k.name + "）：" + k.key;
       $("key-form").reset();
       loadKeys();

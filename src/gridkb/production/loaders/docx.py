@@ -8,11 +8,12 @@ import zipfile
 from pathlib import Path
 
 import docx
+from docx.document import Document as DocxDocument
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from gridkb.errors import CorruptFile
-from gridkb.production.loaders.base import Extracted, heading, table_row_block
+from gridkb.production.loaders.base import ARCHIVE_ERRORS, Extracted, heading, table_row_block
 from gridkb.production.normalize import normalize_line
 from gridkb.production.structure import classify_line
 from gridkb.records import Block, BlockKind
@@ -23,8 +24,12 @@ _HEADING_STYLE = re.compile(r"^(?:Heading|标题)\s*(\d)$", re.I)
 def load_docx(path: Path, data: bytes, encoding: str | None = None) -> Extracted:
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        return _content(document)  # parts such as styles are read when first used
+    except (*ARCHIVE_ERRORS, ValueError) as exc:
         raise CorruptFile(str(path), f"corrupt DOCX: {exc}") from None
+
+
+def _content(document: DocxDocument) -> Extracted:
     blocks: list[Block] = []
     raw: list[str] = []
     title = normalize_line(document.core_properties.title or "")

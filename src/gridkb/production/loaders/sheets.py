@@ -12,6 +12,7 @@ import openpyxl
 from gridkb.errors import CorruptFile
 from gridkb.production.encoding import decode_text
 from gridkb.production.loaders.base import (
+    ARCHIVE_ERRORS,
     Extracted,
     FaqRow,
     faq_blocks,
@@ -39,24 +40,35 @@ def load_csv(path: Path, data: bytes, encoding: str | None = None) -> Extracted:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    rows = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    try:
+        rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+    except csv.Error as exc:  # e.g. a line break inside an unquoted field under a sniffed dialect
+        raise CorruptFile(str(path), f"malformed CSV: {exc}") from None
     blocks, faqs = _from_rows(rows)
     return Extracted(blocks, text, "", faqs)
 
 
 def load_xlsx(path: Path, data: bytes, encoding: str | None = None) -> Extracted:
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        sheets = _sheet_rows(data)
+    except (*ARCHIVE_ERRORS, ValueError) as exc:
         raise CorruptFile(str(path), f"corrupt XLSX: {exc}") from None
     blocks: list[Block] = []
     faqs: list[FaqRow] = []
     raw: list[str] = []
-    for sheet in workbook.worksheets:
-        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    for rows in sheets:
         raw.extend("\t".join(r) for r in rows)
         sheet_blocks, sheet_faqs = _from_rows(rows)
         blocks.extend(sheet_blocks)
         faqs.extend(sheet_faqs)
-    workbook.close()
     return Extracted(blocks, "\n".join(raw), "", faqs)
+
+
+def _sheet_rows(data: bytes) -> list[list[list[str]]]:
+    """Every sheet's rows as text. Read-only workbooks parse a sheet while it is read: a damaged
+    file fails here, not only when opened."""
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        return [[["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)] for sheet in workbook.worksheets]
+    finally:
+        workbook.close()
