@@ -30,6 +30,15 @@ def test_missing_kb_is_a_clean_error(tmp_path):
     assert "no knowledge base" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_eval_of_an_unknown_dataset_or_split_is_a_clean_error(tmp_path):
+    for args, message in ((["--dataset", "x"], "unknown dataset 'x' (choose from domain, cmrc, drcd, pooled)"),
+                          (["--dataset", "cmrc", "--split", "foo"], "dataset 'cmrc' has no split 'foo'")):
+        result = run("eval", *args, "--kb", str(tmp_path / "kb"), cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "eval").exists()  # refused before any report or build
+
+
 def test_every_command_has_help():
     for args in (["--help"], ["ingest", "--help"], ["kb", "stats", "--help"], ["kb", "report", "--help"], ["search", "--help"], ["ask", "--help"], ["recommend", "--help"], ["eval", "--help"]):
         result = run(*args)

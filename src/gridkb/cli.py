@@ -204,12 +204,7 @@ def search(
 
     hits = QuestionAnswerer(KnowledgeBase(make_settings(kb))).search(query, k=k, category=category, audience=_audience(audience))
     if json_output:
-        rows = [
-            {"title": h.chunk.title_path[0], "section": h.chunk.section, "snippet": h.snippet, "highlights": h.highlights,
-             "score": h.score, "category": h.chunk.category, "source": h.chunk.source, "also_in": h.also_in, "ranks": h.ranks}
-            for h in hits
-        ]
-        console.print_json(json.dumps(rows, ensure_ascii=False))
+        console.print_json(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))
         return
     if not hits:
         console.print("no results")
@@ -263,26 +258,19 @@ def recommend(
     k: Annotated[int, typer.Option("-k", min=1, max=50)] = 5,
     audience: AudienceOption = "internal",
     kb: KbOption = None,
+    db: DbOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Related questions (猜你想问) and popular questions of the same category."""
-    from gridkb.application.recommend import Recommender
-    from gridkb.kb import KnowledgeBase
-
-    knowledge = KnowledgeBase(make_settings(kb))
-    recommender = Recommender(knowledge)
-    related = recommender.related_questions(question, k=k, audience=_audience(audience))
-    category = knowledge.classify_question(question).category
-    popular = recommender.popular_questions(category if category != "unknown" else None, k=k, audience=_audience(audience))
+    """Related questions (猜你想问) and popular questions of the same category (popularity from the chat logs)."""
+    found = _desk(kb, db).recommend(question, k=k, audience=_audience(audience))
     if json_output:
-        payload = {"related": [r.question for r in related], "category": category, "popular": [r.question for r in popular]}
-        console.print_json(json.dumps(payload, ensure_ascii=False))
+        console.print_json(json.dumps(found.to_dict(), ensure_ascii=False))
         return
     console.print("[bold]猜你想问[/bold]")
-    for r in related:
+    for r in found.related:
         console.print(f"- {r.question}", markup=False)
-    console.print(f"[bold]热门问题 ({category})[/bold]")
-    for r in popular:
+    console.print(f"[bold]热门问题 ({found.category})[/bold]")
+    for r in found.popular:
         console.print(f"- {r.question}", markup=False)
 
 
@@ -368,24 +356,28 @@ def _actor(value: str) -> str:
 
 
 def _since(value: str | None):  # type: ignore[no-untyped-def]
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime
+
+    from gridkb.moments import CHINA
 
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=timezone(timedelta(hours=8)))
+        return datetime.fromisoformat(value).replace(tzinfo=CHINA)
     except ValueError:
         raise typer.BadParameter("--since must be a date like 2026-11-24") from None
 
 
 def _when(value: str) -> Any:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime
+
+    from gridkb.moments import assume_china
 
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"'{value}' is not a date and time like 2026-11-25T09:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone(timedelta(hours=8)))
+    return assume_china(moment)
 
 
 def _print_json(data: Any) -> None:
@@ -827,13 +819,11 @@ def keys_create(
     db: DbOption = None,
 ) -> None:
     """Create a key; it is printed once and stored only as a hash."""
-    from gridkb.api.auth import create_api_key
     from gridkb.records import Role
 
     if role not in ("agent", "admin"):
         raise GridkbError("role must be agent or admin")
-    desk = _desk(kb, db)
-    key, key_id = create_api_key(desk.store, name, Role(role), desk.clock(), department)
+    key, key_id = _desk(kb, db).keys.create(name, Role(role), department)
     console.print(f"key {key_id} for {name} ({role}{', ' + department if department else ''}): {key}")
 
 
@@ -841,7 +831,7 @@ def keys_create(
 @clean_errors
 def keys_list(kb: KbOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
     """Every agent and admin key with its state (never the key itself)."""
-    keys = _desk(kb, db).store.api_keys()
+    keys = _desk(kb, db).keys.listing()
     if json_output:
         _print_json(keys)
         return
@@ -857,8 +847,7 @@ def keys_list(kb: KbOption = None, db: DbOption = None, json_output: JsonOption 
 @clean_errors
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id from 'gridkb keys list'")], kb: KbOption = None, db: DbOption = None) -> None:
     """Revoke a key: every worker refuses it from the next request on."""
-    desk = _desk(kb, db)
-    if not desk.store.revoke_api_key(key_id, desk.clock()):
+    if not _desk(kb, db).keys.revoke(key_id):
         raise GridkbError(f"no live key with id '{key_id}'")
     console.print(f"key {key_id} revoked")
 

@@ -4,14 +4,13 @@ labels for codes, "—" for a missing value. Machines get the raw values from ``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
 from gridkb.labels import label
-from gridkb.moments import in_zone
+from gridkb.moments import CHINA, in_zone
 
-CHINA = timezone(timedelta(hours=8))
 MISSING = "—"
 
 # keys of a ticket event's detail, as agents read them

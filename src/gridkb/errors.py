@@ -50,3 +50,95 @@ class KnowledgeBaseMissing(GridkbError):
 
 class BackendUnavailable(GridkbError):
     """An optional backend was selected but its extra is not installed or its server does not answer."""
+
+
+# --- storage
+
+class DatabaseError(GridkbError):
+    """The service database cannot be reached or is not at the expected schema."""
+
+
+class DurabilityError(DatabaseError):
+    """The database could lose or leak what the service acknowledged: it refuses to serve."""
+
+
+class ConcurrentUpdateError(GridkbError):
+    """Someone else changed the record first (reload and try again)."""
+
+
+class BackupError(GridkbError):
+    """A backup cannot be made or restored (the message says what to do)."""
+
+
+# --- production
+
+class InvalidUploadError(GridkbError):
+    """An upload cannot be accepted as it is; the message says which file and what to change."""
+
+
+# --- organisation
+
+class ConflictDecisionError(GridkbError):
+    """A ruling on a conflict that cannot be recorded (the statement is not one of the conflict's)."""
+
+
+class ConflictAlreadyDecidedError(ConflictDecisionError):
+    """The conflict has a ruling already."""
+
+
+class ConflictNotFoundError(ConflictDecisionError, NotFound):
+    """No undecided conflict has that id (the knowledge base may have been rebuilt)."""
+
+
+# --- chat
+
+class InvalidMessageError(GridkbError):
+    """A chat message or feedback that cannot be processed (too long, out of range)."""
+
+
+class UnknownConversationError(InvalidMessageError, NotFound):
+    """The session or message referred to does not exist."""
+
+
+class InvalidNoticeError(GridkbError):
+    """A notice that cannot be published as given."""
+
+
+class NoticeNotFoundError(InvalidNoticeError, NotFound):
+    """No notice has that id."""
+
+
+# --- tickets
+
+class TicketError(GridkbError):
+    """A ticket operation that is not allowed (unknown ticket, invalid transition, missing field)."""
+
+
+class InvalidTransitionError(TicketError):
+    """The ticket's lifecycle does not allow that status change from its current status."""
+
+
+class TicketNotFoundError(TicketError, NotFound):
+    """No ticket has that number."""
+
+
+class AssignmentRefusedError(TicketError):
+    """An agent may not assign this ticket: the assignee sees the customer's data unmasked."""
+
+
+class InvalidKeyError(GridkbError):
+    """An API key that cannot be issued (keys are for agents and admins)."""
+
+
+class InvalidIdentifierError(GridkbError):
+    """An erasure request names its customer by something that is not a phone, session id or ticket number."""
+
+
+class CustomerRecordNotFoundError(NotFound):
+    """No session or ticket with the id an erasure request gives."""
+
+
+# --- evaluation
+
+class EvaluationError(GridkbError):
+    """``gridkb eval`` cannot run as asked: an unknown dataset or split, or a dataset file missing."""

@@ -77,7 +77,7 @@ def build(
 
     t1 = time.perf_counter()
     progress.start("organise", 1)
-    taxonomy = Taxonomy.load(settings.config_dir / "taxonomy.yaml")
+    taxonomy = Taxonomy.from_config(settings.config_dir)
     organisation = organise(
         [r.document for r in records], chunks, chunk_vectors, lexicon, taxonomy, embedder, settings.classifier_training, date.today(), staging
     )

@@ -26,13 +26,14 @@ import orjson
 from gridkb.config import CLASSIFIER_TRAINING_FILE, Settings
 from gridkb.errors import SourceError, UnsupportedFormat
 from gridkb.production.chunking import chunk_document
-from gridkb.production.documents import SourceRoot, discover, file_hash, is_supported, read_source
+from gridkb.production.documents import SourceRoot, discover, file_hash, read_source
 from gridkb.production.documents import load_document
 from gridkb.production.extract import extract
 from gridkb.organisation.graph_links import add_organisation
-from gridkb.organisation.taxonomy import Taxonomy
+from gridkb.organisation.taxonomy import TAXONOMY_FILE, Taxonomy
 from gridkb.production.graph import GENERIC_WORDS_FILE, GenericWords, build_graph
 from gridkb.production.lexicon import Lexicon
+from gridkb.production.loaders import is_supported
 from gridkb.production.structure import build_sections
 from gridkb.records import Chunk, Document, Entity, FileFailure, IngestReport, Relation, Term
 from gridkb import indexing
@@ -42,7 +43,7 @@ from gridkb.storage.layout import CONFIG_SNAPSHOT, KbLayout
 log = logging.getLogger(__name__)
 
 PIPELINE_VERSION = "6"  # bump when a code change alters what a build produces
-CONFIG_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt", "taxonomy.yaml", GENERIC_WORDS_FILE)
+CONFIG_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt", TAXONOMY_FILE, GENERIC_WORDS_FILE)
 SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".txt", ".json", ".jsonl")
 
 
@@ -302,7 +303,7 @@ def _build_generation(
         lexicon,
         GenericWords.load(settings.config_dir),
     )
-    add_organisation(graph, organisation, Taxonomy.load(settings.config_dir / "taxonomy.yaml"))
+    add_organisation(graph, organisation, Taxonomy.from_config(settings.config_dir))
     graph.save(staging / "graph.json")
     report.seconds["graph"] = round(time.perf_counter() - t1, 3)
     progress.advance("graph")

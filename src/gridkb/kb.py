@@ -88,7 +88,7 @@ class KnowledgeBase:
 
     @cached_property
     def taxonomy(self) -> Taxonomy:
-        return Taxonomy.load(self.settings.config_dir / "taxonomy.yaml")
+        return Taxonomy.from_config(self.settings.config_dir)
 
     @cached_property
     def classifier(self) -> CategoryClassifier:

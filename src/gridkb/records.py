@@ -7,6 +7,7 @@ to and from plain dicts for persistence (``to_dict`` / ``from_dict``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from enum import Enum
@@ -388,6 +389,8 @@ class Role(str, Enum):
 
 
 class TicketStatus(str, Enum):
+    """A ticket's place in its lifecycle; the transitions are ``gridkb.tickets.service.TRANSITIONS``."""
+
     NEW = "new"
     TRIAGED = "triaged"
     ASSIGNED = "assigned"
@@ -395,6 +398,15 @@ class TicketStatus(str, Enum):
     RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"
+
+    @property
+    def finished(self) -> bool:
+        """Resolved or closed: off the working queue (never overdue, no routing), though it may be reopened."""
+        return self in FINISHED_STATUSES
+
+
+# Defined beside the enum rather than the state machine: the storage queries below tickets/ filter on it.
+FINISHED_STATUSES = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})
 
 
 class Priority(str, Enum):
@@ -448,6 +460,11 @@ class ChatMessage(_Record):
     suggestions: tuple[str, ...] = ()
     ticket_number: str | None = None
     step: str = ""  # bot turns: what the bot waits for next in the contact collection ("phone,address"), see chat/contact.py
+
+
+def transcript_of(messages: Iterable[ChatMessage]) -> tuple[dict[str, str], ...]:
+    """A conversation as a ticket keeps it: who spoke, what was said, when (ISO 8601)."""
+    return tuple({"role": m.role, "text": m.text, "at": m.created_at.isoformat()} for m in messages)
 
 
 @dataclass(frozen=True)

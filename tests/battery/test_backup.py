@@ -85,7 +85,8 @@ def _serves(settings) -> str:
 
 
 def test_backup_and_restore_under_write_load(battery, built_kb, databases, tmp_path):
-    from gridkb.storage.backup import BackupError, backup, restore
+    from gridkb.storage.backup import backup, restore
+    from gridkb.errors import BackupError
     from gridkb.storage.consistency import check_knowledge_base
     from gridkb.storage.service_db import ServiceStore
 

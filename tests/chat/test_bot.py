@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from gridkb.chat.bot import MAX_MESSAGE_CHARS, InvalidMessage
+from gridkb.chat.bot import MAX_MESSAGE_CHARS
+from gridkb.errors import InvalidMessageError
 from gridkb.records import Priority, Queue, TicketOrigin
 
 
@@ -80,16 +81,16 @@ def test_feedback_and_negative_feedback_ticket(desk):
     _, ticket = desk.feedback(reply.session_id, reply.message_id, helpful=False, rating=1, comment="没说清楚，我电话13812345678")
     assert ticket is not None and ticket.origin is TicketOrigin.NEGATIVE_FEEDBACK
     assert "13812345678" not in desk.store.feedback_since(None)[-1].comment  # masked before it is stored
-    with pytest.raises(InvalidMessage):
+    with pytest.raises(InvalidMessageError):
         desk.feedback(reply.session_id, reply.message_id, rating=9)
-    with pytest.raises(InvalidMessage):
+    with pytest.raises(InvalidMessageError):
         desk.feedback("no-such-session", reply.message_id, helpful=True)
 
 
 def test_bad_messages(desk):
-    with pytest.raises(InvalidMessage, match="过长"):
+    with pytest.raises(InvalidMessageError, match="过长"):
         desk.chat(None, "电" * (MAX_MESSAGE_CHARS + 1))
-    with pytest.raises(InvalidMessage, match="不存在"):
+    with pytest.raises(InvalidMessageError, match="不存在"):
         desk.chat("no-such-session", "你好")
     empty = desk.chat(None, "   ")
     assert not empty.resolved  # empty: a polite prompt, no crash

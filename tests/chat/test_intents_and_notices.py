@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from gridkb.chat.intents import Intent, detect
-from gridkb.chat.notices import InvalidNotice
+from gridkb.errors import InvalidNoticeError
 
 
 @pytest.mark.parametrize(
@@ -66,5 +66,5 @@ def test_notice_expired_by_hand(desk, clock):
     ],
 )
 def test_bad_notices_are_refused(desk, clock, kind, title, areas, hours, message):
-    with pytest.raises(InvalidNotice, match=message):
+    with pytest.raises(InvalidNoticeError, match=message):
         desk.notices.publish(kind, title, areas, clock.now, clock.now + timedelta(hours=hours))

@@ -5,8 +5,10 @@ from datetime import date
 import pytest
 import yaml
 
+from gridkb.errors import InvalidUploadError
 from gridkb.production.documents import load_document
-from gridkb.production.uploads import InvalidUpload, UploadedFile, UploadMeta, save_upload
+from gridkb.production.loaders import SUPPORTED_SUFFIXES, is_supported
+from gridkb.production.uploads import UploadedFile, UploadMeta, save_upload
 from gridkb.records import Audience
 
 RULE = "# 工单回访内部规范\n\n回访须在办结后二十四小时内完成。\n".encode()
@@ -42,8 +44,18 @@ def test_front_matter_counts_as_a_declaration(tmp_path):
     public_md = "---\naudience: public\n---\n# 缴费指南\n\n可在南网在线缴费。\n".encode()
     save_upload([UploadedFile("缴费.md", public_md)], UploadMeta(), tmp_path)
     assert sidecar(tmp_path, "缴费.md") == {"audience": "public"}
-    with pytest.raises(InvalidUpload, match="表单的受众为 internal，文档元数据写的是 public"):
+    with pytest.raises(InvalidUploadError, match="表单的受众为 internal，文档元数据写的是 public"):
         save_upload([UploadedFile("缴费.md", public_md)], UploadMeta(audience=Audience.INTERNAL), tmp_path / "other")
+
+
+def test_markdown_by_either_extension_is_uploaded_and_ingested(tmp_path):
+    """The upload form takes the loaders' list of types (a copy of it once lost .markdown)."""
+    public_md = "---\naudience: public\n---\n# 缴费指南\n\n可在南网在线缴费。\n".encode()
+    assert {".md", ".markdown"} <= SUPPORTED_SUFFIXES and is_supported("指南.MARKDOWN")
+    assert save_upload([UploadedFile("缴费.markdown", public_md)], UploadMeta(), tmp_path) == ["缴费.markdown"]
+    assert sidecar(tmp_path, "缴费.markdown") == {"audience": "public"}  # front matter read as for .md
+    document = load_document(tmp_path / "缴费.markdown", MB, "uploads/缴费.markdown")
+    assert (document.title, document.meta.audience) == ("缴费指南", Audience.PUBLIC)
 
 
 @pytest.mark.parametrize(
@@ -64,11 +76,11 @@ def test_front_matter_counts_as_a_declaration(tmp_path):
     ],
 )
 def test_bad_uploads_are_refused_and_nothing_is_written(tmp_path, files, form, message):
-    with pytest.raises(InvalidUpload, match=message):
+    with pytest.raises(InvalidUploadError, match=message):
         save_upload([UploadedFile(n, d) for n, d in files], form, tmp_path / "job")
     assert not (tmp_path / "job").exists()
 
 
 def test_form_dates_in_the_wrong_order_are_refused():
-    with pytest.raises(InvalidUpload, match="早于生效日期"):
+    with pytest.raises(InvalidUploadError, match="早于生效日期"):
         UploadMeta(valid_from=date(2025, 3, 1), valid_to=date(2025, 1, 1))

@@ -10,9 +10,10 @@ from datetime import datetime, timezone
 
 import pytest
 
+from gridkb.errors import BackupError
 from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.records import TicketOrigin
-from gridkb.storage.backup import BackupError, backup, restore
+from gridkb.storage.backup import backup, restore
 from gridkb.storage.service_db import ServiceStore
 from gridkb.tickets.service import TicketService
 from gridkb.tickets.sla import ServiceLevels

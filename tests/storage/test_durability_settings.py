@@ -8,7 +8,8 @@ import sys
 import pytest
 from sqlalchemy import event
 
-from gridkb.storage.service_db import DurabilityError, ServiceStore, check_durability, make_engine
+from gridkb.errors import DurabilityError
+from gridkb.storage.service_db import ServiceStore, check_durability, make_engine
 
 
 def test_sqlite_file_runs_with_wal_full_sync_and_secure_delete(tmp_path):

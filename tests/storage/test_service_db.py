@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from gridkb.errors import ConcurrentUpdateError
 from gridkb.records import ChatMessage, Notice, Priority, Queue, Ticket, TicketEvent, TicketOrigin, TicketStatus
-from gridkb.storage.service_db import ConcurrentUpdate, ServiceStore
+from gridkb.storage.service_db import ServiceStore
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
 
@@ -54,7 +55,7 @@ def test_ticket_updates_append_history_and_refuse_stale_writes(store):
 
     triaged = store.update_ticket(replace(ticket, status=TicketStatus.TRIAGED), TicketEvent(NOW, "agent-1", "transition", "new", "triaged"), TicketStatus.NEW)
     assert [e.action for e in triaged.events] == ["created", "transition"]
-    with pytest.raises(ConcurrentUpdate):  # someone else already moved it on
+    with pytest.raises(ConcurrentUpdateError):  # someone else already moved it on
         store.update_ticket(replace(ticket, status=TicketStatus.ASSIGNED), TicketEvent(NOW, "agent-2", "assigned"), TicketStatus.NEW)
     assert store.ticket(ticket.number).status is TicketStatus.TRIAGED
     overdue = store.tickets(overdue_at=NOW + timedelta(days=4))
@@ -78,7 +79,7 @@ def test_rate_counters_count_per_bucket(store):
 
 
 def test_unreachable_database_is_a_clear_error():
-    from gridkb.storage.service_db import DatabaseError
+    from gridkb.errors import DatabaseError
 
     with pytest.raises(DatabaseError, match="cannot reach"):
         ServiceStore("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")

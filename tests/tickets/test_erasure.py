@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from gridkb.errors import CustomerRecordNotFoundError, InvalidIdentifierError
 from gridkb.records import TicketOrigin, TicketStatus
 from gridkb.tickets.desk import ServiceDesk
-from gridkb.tickets.erasure import (
-    ERASED,
-    EXPIRED,
-    CustomerIdentifier,
-    CustomerRecordNotFound,
-    ErasureKind,
-    InvalidIdentifier,
-    phone_matcher,
-)
+from gridkb.tickets.erasure import ERASED, EXPIRED, CustomerIdentifier, ErasureKind, phone_matcher
 
 PHONE = "13912345678"
 OTHER_PHONE = "13787654321"
@@ -65,7 +58,7 @@ def test_identifiers_are_checked_and_made_canonical():
     assert CustomerIdentifier.parse("phone", "0755-12345678").value == "075512345678"
     assert CustomerIdentifier.parse("ticket", "gd20261124-000001").value == "GD20261124-000001"
     for kind, value in (("phone", "12345"), ("session", "abc"), ("ticket", "20261124-1")):
-        with pytest.raises(InvalidIdentifier):
+        with pytest.raises(InvalidIdentifierError):
             CustomerIdentifier.parse(kind, value)
 
 
@@ -99,9 +92,9 @@ def test_erasure_by_session_or_ticket_takes_the_whole_conversation(service):
     assert_erased(service, session, number, "槐树湾")
     service.erasure.erase(CustomerIdentifier.parse("ticket", other_number), "admin-1")
     assert service.store.messages(other_session) == [] and service.tickets.get(other_number).question == ERASED
-    with pytest.raises(CustomerRecordNotFound):
+    with pytest.raises(CustomerRecordNotFoundError):
         service.erasure.erase(CustomerIdentifier.parse("session", session), "admin-1")  # already gone
-    with pytest.raises(CustomerRecordNotFound):
+    with pytest.raises(CustomerRecordNotFoundError):
         service.erasure.erase(CustomerIdentifier.parse("ticket", "GD20200101-000001"), "admin-1")
 
 

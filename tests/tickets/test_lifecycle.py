@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from gridkb.errors import InvalidTransitionError, TicketError
 from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.privacy import mask_personal_data
 from gridkb.records import Role, TicketOrigin, TicketStatus
 from gridkb.storage.service_db import ServiceStore
-from gridkb.tickets.service import InvalidTransition, TicketError, TicketService
+from gridkb.tickets.service import TicketService
 from gridkb.tickets.sla import Duration, ServiceLevels, add_working_days
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,16 +66,16 @@ def test_invalid_transitions_are_refused_clearly(service, path, target):
     ticket = _open(service)
     for step in path:
         ticket = service.transition(ticket.number, step, "lead")
-    with pytest.raises(InvalidTransition, match=f"不能变更为 {target.value}"):
+    with pytest.raises(InvalidTransitionError, match=f"不能变更为 {target.value}"):
         service.transition(ticket.number, target, "lead")
     assert service.get(ticket.number).status is ticket.status  # nothing changed
 
 
 def test_resolve_and_assign_need_their_fields(service):
     ticket = _open(service)
-    with pytest.raises(InvalidTransition, match="resolve"):
+    with pytest.raises(InvalidTransitionError, match="resolve"):
         service.transition(ticket.number, S.RESOLVED, "lead")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransitionError):
         service.resolve(ticket.number, "答复", "lead")  # not in progress yet
     with pytest.raises(TicketError):
         service.assign(ticket.number, " ", "lead")

@@ -115,7 +115,7 @@ def test_cli_notices_tickets_metrics(desk, clock):
 
 
 def test_cli_keys_create_list_revoke(desk):
-    from gridkb.api.auth import hash_key
+    from gridkb.tickets.keys import hash_key
 
     settings = desk.settings
     common = ["--kb", str(settings.kb_dir), "--db", settings.database_url]

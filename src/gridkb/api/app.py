@@ -40,20 +40,29 @@ from gridkb.api.auth import Authenticator, Caller, RateLimiter, rule_for
 from gridkb.api.logs import install_log_masking
 from gridkb.api.views import report_view, ticket_labels
 from gridkb.application.explore import neighbourhood
-from gridkb.chat.bot import InvalidMessage
-from gridkb.chat.notices import InvalidNotice
 from gridkb.config import Settings
-from gridkb.errors import GridkbError, KnowledgeBaseMissing, NotFound
+from gridkb.errors import (
+    AssignmentRefusedError,
+    ConcurrentUpdateError,
+    ConflictAlreadyDecidedError,
+    ConflictDecisionError,
+    GridkbError,
+    InvalidIdentifierError,
+    InvalidMessageError,
+    InvalidNoticeError,
+    InvalidTransitionError,
+    InvalidUploadError,
+    KnowledgeBaseMissing,
+    NotFound,
+    TicketError,
+)
 from gridkb.labels import category_name, label
-from gridkb.organisation.conflicts import ConflictAlreadyDecided, ConflictDecisionError
 from gridkb.production.documents import SourceRoot
-from gridkb.production.uploads import InvalidUpload, UploadedFile, UploadMeta, save_upload
+from gridkb.production.uploads import UploadedFile, UploadMeta, save_upload
 from gridkb.records import Audience, Priority, Role, Ticket, TicketOrigin, TicketStatus
 from gridkb.storage.counters import open_counters
-from gridkb.storage.service_db import ConcurrentUpdate
 from gridkb.tickets.desk import ServiceDesk
-from gridkb.tickets.erasure import CustomerIdentifier, InvalidIdentifier
-from gridkb.tickets.service import AssignmentRefused, InvalidTransition, TicketError
+from gridkb.tickets.erasure import CustomerIdentifier
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 STREAM_PIECE = 12  # characters per server-sent event
@@ -85,16 +94,16 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge()
+                    raise _BodyTooLargeError()
             return message
 
         try:
             await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
+        except _BodyTooLargeError:
             await _too_large(send, limit)
 
 
-class _BodyTooLarge(Exception):
+class _BodyTooLargeError(Exception):
     pass
 
 
@@ -107,7 +116,7 @@ async def _too_large(send: Send, limit: int) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     desk = ServiceDesk(settings)
-    auth = Authenticator(settings, desk.store)
+    auth = Authenticator(settings, desk.keys)
     limiter = RateLimiter(settings.widget_rate_per_minute, open_counters(settings.redis_url, desk.store))
     install_log_masking()  # access log (query strings), tracebacks of a 500, every gridkb logger
 
@@ -156,8 +165,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _errors(app: FastAPI) -> None:
     statuses: list[tuple[type[Exception], int]] = [
-        (NotFound, 404), (KnowledgeBaseMissing, 503), (ConcurrentUpdate, 409), (InvalidTransition, 409), (InvalidNotice, 422), (InvalidUpload, 422),
-        (InvalidMessage, 422), (AssignmentRefused, 403), (TicketError, 422), (ConflictAlreadyDecided, 409), (ConflictDecisionError, 422), (InvalidIdentifier, 422), (GridkbError, 400),
+        (NotFound, 404), (KnowledgeBaseMissing, 503), (ConcurrentUpdateError, 409), (InvalidTransitionError, 409), (InvalidNoticeError, 422), (InvalidUploadError, 422),
+        (InvalidMessageError, 422), (AssignmentRefusedError, 403), (TicketError, 422), (ConflictAlreadyDecidedError, 409), (ConflictDecisionError, 422), (InvalidIdentifierError, 422), (GridkbError, 400),
     ]
 
     async def handler(request: Request, error: Exception) -> JSONResponse:
@@ -334,22 +343,13 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
     ) -> list[dict[str, Any]]:
         hits = desk.live.current().answerer.search(q, k=k, category=category or None, audience=audience(who))
         return [
-            {
-                "title": h.chunk.title_path[0], "section": h.chunk.section, "title_path": list(h.chunk.title_path), "snippet": h.snippet,
-                "highlights": [list(s) for s in h.highlights], "score": h.score, "category": h.chunk.category, "source": h.chunk.source,
-                "audience": h.chunk.audience.value, "also_in": list(h.also_in), "chunk_id": h.chunk.id,
-                "category_name": category_name(h.chunk.category, desk.taxonomy), "audience_label": label(h.chunk.audience),
-            }
+            {**h.to_dict(), "category_name": category_name(h.chunk.category, desk.taxonomy), "audience_label": label(h.chunk.audience)}
             for h in hits
         ]
 
     @app.get("/api/recommend", response_model=schemas.Recommendations, tags=["knowledge"], responses=errors(503))
     def recommend(who: Allowed, q: Annotated[str, Query(min_length=1, max_length=500)]) -> dict[str, Any]:
-        serving = desk.live.current()
-        related = serving.recommender.related_questions(q, k=5, audience=audience(who))
-        category = serving.kb.classify_question(serving.answerer.searcher.prepare(q)).category
-        popular = desk.popular_questions(category if category != "unknown" else None, k=5)
-        return {"related": [r.question for r in related], "popular": popular, "category": category}
+        return desk.recommend(q, k=5, audience=audience(who)).to_dict()
 
     @app.get("/api/tickets", response_model=list[schemas.TicketOut], tags=["tickets"])
     def tickets(
@@ -499,18 +499,18 @@ def _routes(app: FastAPI, settings: Settings, desk: ServiceDesk, auth: Authentic
     @app.post("/api/keys", response_model=schemas.KeyOut, status_code=201, tags=["service"])
     def create_key(body: schemas.KeyRequest, who: Allowed) -> dict[str, Any]:
         """A key for an agent or another admin; shown once, stored only as a hash."""
-        key, key_id = auth.create_key(body.name, Role(body.role), desk.clock(), body.department)
+        key, key_id = desk.keys.create(body.name, Role(body.role), body.department)
         return {"id": key_id, "name": body.name, "role": body.role, "key": key, "department": body.department.strip()}
 
     @app.get("/api/keys", response_model=list[schemas.KeyInfo], tags=["service"])
     def list_keys(who: Allowed) -> list[dict[str, Any]]:
         """Agent and admin keys with their state; the keys themselves are never stored."""
-        return desk.store.api_keys()
+        return desk.keys.listing()
 
     @app.delete("/api/keys/{key_id}", status_code=204, tags=["service"], responses=errors(404))
     def revoke_key(key_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{12}$")], who: Allowed) -> None:
         """Revoke a key at once, on every worker (a lost laptop, a colleague who left)."""
-        if not desk.store.revoke_api_key(key_id, desk.clock()):
+        if not desk.keys.revoke(key_id):
             raise HTTPException(404, "没有这个有效的密钥")
 
     @app.post("/api/erasures", response_model=schemas.ErasureOut, tags=["privacy"], responses=errors(404))

@@ -13,15 +13,15 @@ process memory, so every worker and host behind a load balancer counts the same 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
 from gridkb.config import Settings
 from gridkb.records import Role
 from gridkb.storage.counters import Counters
-from gridkb.storage.service_db import KEY_ID_LENGTH, ServiceStore
+from gridkb.tickets.keys import ApiKeys
 
 WINDOW = timedelta(minutes=1)
 
@@ -104,10 +104,6 @@ def rule_for(method: str, path: str) -> Rule:
     return PERMISSIONS.get((method, path), NOBODY)
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
 def bootstrap_admin_key(settings: Settings) -> str:
     """The admin key from the settings, or the one generated on first start (kept beside the
     knowledge base, readable by its owner only)."""
@@ -129,8 +125,8 @@ def bootstrap_admin_key(settings: Settings) -> str:
 
 
 class Authenticator:
-    def __init__(self, settings: Settings, store: ServiceStore) -> None:
-        self.store = store
+    def __init__(self, settings: Settings, keys: ApiKeys) -> None:
+        self.keys = keys
         self.widget_key = settings.widget_key
         self.admin_key = bootstrap_admin_key(settings)
 
@@ -145,31 +141,16 @@ class Authenticator:
             return Caller("admin", Role.ADMIN)
         if _same_key(key, self.widget_key):
             return Caller("widget", Role.CUSTOMER)
-        found = self.store.api_key(hash_key(key))
+        found = self.keys.holder(key)
         if found is None:
             return None
         name, role, department = found
         return Caller(name, Role(role), department)
 
-    def create_key(self, name: str, role: Role, now: datetime, department: str = "") -> tuple[str, str]:
-        return create_api_key(self.store, name, role, now, department)
-
 
 def _same_key(given: str, expected: str) -> bool:
     """Constant-time comparison of any header text (compare_digest refuses non-ASCII str: `Bearer 密钥`)."""
     return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
-
-
-def create_api_key(store: ServiceStore, name: str, role: Role, now: datetime, department: str = "") -> tuple[str, str]:
-    """(key, key id) of a new agent or admin key: the key is shown once and stored only as a hash;
-    the id (a prefix of the hash) names it in lists and revocations. An agent's ``department`` is
-    where they may take tickets (see ``TicketService.assign``)."""
-    if role not in (Role.AGENT, Role.ADMIN):
-        raise ValueError("keys are for agents and admins; the widget has its own")
-    key = ("agt_" if role is Role.AGENT else "adm_") + secrets.token_urlsafe(24)
-    digest = hash_key(key)
-    store.add_api_key(digest, name, role.value, now, department.strip())
-    return key, digest[:KEY_ID_LENGTH]
 
 
 class RateLimiter:

@@ -10,11 +10,10 @@ from typing import Any
 from gridkb.labels import action_label, category_name, label
 from gridkb.organisation.report import OrganisationReport
 from gridkb.organisation.taxonomy import Taxonomy
-from gridkb.records import Conflict, Role, Ticket, TicketEvent, TicketOrigin, TicketStatus
+from gridkb.records import Conflict, Role, Ticket, TicketEvent, TicketOrigin
 from gridkb.tickets.service import next_actions
 
 _ACTORS = {"bot": "智能客服", "customer": "客户", "system": "系统"}
-_FINISHED = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 _GROUNDS = {"department": "本部门工单", "supervisor": "主管权限", "system": "系统"}  # why an assignment was allowed
 _ORIGINS = {o.value for o in TicketOrigin}  # bare codes are shared between enums ("agent", "urgent"): name the enum
 
@@ -25,7 +24,7 @@ def ticket_labels(ticket: Ticket, taxonomy: Taxonomy, role: Role, overdue: bool)
     return {
         "status_label": label(ticket.status), "priority_label": label(ticket.priority), "origin_label": label(ticket.origin),
         "queue_label": label(ticket.queue), "channel_label": label(ticket.channel), "publication_label": label(ticket.publication) if ticket.publication.value else "",
-        "category_name": category_name(ticket.category, taxonomy), "overdue": overdue and ticket.status not in _FINISHED,
+        "category_name": category_name(ticket.category, taxonomy), "overdue": overdue and not ticket.status.finished,
         "next_actions": [{"action": a, "status": s, "label": action_label(a, s)} for a, s in actions],
         "timeline": [_timeline_entry(e) for e in ticket.events],
     }

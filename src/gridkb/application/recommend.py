@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from gridkb.application.search import Searcher
 from gridkb.kb import KnowledgeBase
+from gridkb.organisation.taxonomy import UNKNOWN
 from gridkb.records import Audience, Chunk, ChunkKind
 
 
@@ -20,6 +22,18 @@ class Recommendation:
     score: float
 
 
+@dataclass(frozen=True)
+class Recommendations:
+    """What to suggest beside a question: related questions and the popular ones of its category."""
+
+    related: list[Recommendation]
+    popular: list[Recommendation]
+    category: str  # the question's category, "unknown" when none fits (popular then spans all)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"related": [r.question for r in self.related], "popular": [r.question for r in self.popular], "category": self.category}
+
+
 class Recommender:
     def __init__(self, kb: KnowledgeBase, searcher: Searcher | None = None, popularity: Mapping[str, int] | None = None) -> None:
         """``popularity``: how often each FAQ chunk was served (from the chat logs, when there are any)."""
@@ -29,6 +43,14 @@ class Recommender:
 
     def _visible(self, chunk: Chunk, audience: Audience) -> bool:
         return audience is Audience.INTERNAL or chunk.audience is Audience.PUBLIC
+
+    def recommend(self, question: str, k: int = 5, audience: Audience = Audience.INTERNAL) -> Recommendations:
+        """Related questions for ``question`` and popular ones of the category it is classified into
+        (as search prepares it: normalised, synonyms resolved); both only what ``audience`` may see."""
+        related = self.related_questions(question, k=k, audience=audience)
+        category = self.kb.classify_question(self.searcher.prepare(question)).category
+        popular = self.popular_questions(None if category == UNKNOWN else category, k=k, audience=audience)
+        return Recommendations(related, popular, category)
 
     def related_questions(self, question: str, k: int = 5, audience: Audience = Audience.INTERNAL) -> list[Recommendation]:
         """FAQ questions near ``question``, then FAQs the graph links to the closest one; never the question itself."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import orjson
@@ -55,6 +56,16 @@ class SearchHit:
     also_in: tuple[str, ...] = ()  # sources of duplicates collapsed into this hit
     dense_score: float = 0.0  # best cosine (chunk or FAQ question) seen for this hit
     bm25_score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The hit as the API and ``gridkb search --json`` show it (plain JSON types)."""
+        chunk = self.chunk
+        return {
+            "title": chunk.title_path[0], "section": chunk.section, "title_path": list(chunk.title_path), "snippet": self.snippet,
+            "highlights": [list(span) for span in self.highlights], "score": self.score, "category": chunk.category,
+            "source": chunk.source, "audience": chunk.audience.value, "also_in": list(self.also_in), "chunk_id": chunk.id,
+            "ranks": dict(self.ranks),
+        }
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from gridkb.application.guards import AbstainReason
@@ -24,16 +24,16 @@ from gridkb.chat.contact import Kind, Step
 from gridkb.chat.intents import Detected, Intent, detect, handoff_only
 from gridkb.chat.notices import NoticeBoard
 from gridkb.chat.safety import advise
-from gridkb.errors import GridkbError, NotFound
+from gridkb.errors import InvalidMessageError, UnknownConversationError
+from gridkb.moments import CHINA
 from gridkb.privacy import mask_personal_data
-from gridkb.records import Audience, ChatMessage, TicketOrigin
+from gridkb.records import Audience, ChatMessage, TicketOrigin, transcript_of
 from gridkb.storage.protocols import ServiceStorage
 
 MAX_MESSAGE_CHARS = 1000
 PUBLIC_SOURCE_KEYS = ("title", "section", "snippet", "score")
 HISTORY_TURNS = 6
 NOTICE_SECTION = "临时公告"
-CHINA = timezone(timedelta(hours=8))  # customers read times on Beijing's clock
 
 GREETING = "您好！我是供电服务智能客服，可以为您解答交电费、办电、停电报修、电价等用电问题。请问有什么可以帮您？"
 THANKS = "不客气，很高兴能帮到您！还有其他用电问题随时问我。"
@@ -43,14 +43,6 @@ HANDOFF_ONLY = "handoff_only"  # reason of a 转人工 with no question of its o
 CONTACT_REASON = "contact"
 COMPLAINT = "非常抱歉给您带来不好的体验，您反映的问题我们已经记录，会由专人核实处理。"
 OUTAGE_ASK_AREA = "如果是您所在片区停电，请告诉我街道或小区名称，我帮您查询停电公告和预计恢复时间。"
-
-
-class InvalidMessage(GridkbError):
-    """A chat message or feedback that cannot be processed (too long, out of range)."""
-
-
-class UnknownConversation(InvalidMessage, NotFound):
-    """The session or message referred to does not exist."""
 
 
 @dataclass(frozen=True)
@@ -182,11 +174,11 @@ class ChatBot:
     ) -> BotReply:
         """Answer one customer message in its conversation (a new one when ``session_id`` is None)."""
         if len(message) > MAX_MESSAGE_CHARS:
-            raise InvalidMessage(f"消息过长：最多 {MAX_MESSAGE_CHARS} 个字符，请分几次描述")
+            raise InvalidMessageError(f"消息过长：最多 {MAX_MESSAGE_CHARS} 个字符，请分几次描述")
         if session_id is None:
             session_id = self.start(channel)
         elif (stored_channel := self.store.session_channel(session_id)) is None:
-            raise UnknownConversation(f"会话 {session_id} 不存在或已过期，请开始新的会话")
+            raise UnknownConversationError(f"会话 {session_id} 不存在或已过期，请开始新的会话")
         else:
             channel = stored_channel
         earlier = self.store.messages(session_id)
@@ -203,7 +195,7 @@ class ChatBot:
         if draft.reason == HANDOFF_ONLY:
             _take_last_question(draft, earlier)
         if draft.escalate is not None and escalate is not None:
-            transcript = tuple({"role": m.role, "text": m.text, "at": m.created_at.isoformat()} for m in [*earlier, user])
+            transcript = transcript_of([*earlier, user])
             ticket = escalate(
                 Escalation(
                     draft.escalate, session_id, channel, draft.escalation_question or question,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from gridkb.errors import GridkbError, NotFound
+from gridkb.errors import InvalidNoticeError, NoticeNotFoundError
 from gridkb.moments import CHINA, in_zone
 from gridkb.privacy import mask_personal_data
 from gridkb.production.normalize import normalize_query
@@ -21,14 +21,6 @@ from gridkb.storage.protocols import ServiceStorage
 KINDS = ("planned_outage", "fault_outage", "tariff", "other")
 KIND_NAMES = {"planned_outage": "计划停电", "fault_outage": "故障停电", "tariff": "电价调整", "other": "公告"}
 MAX_AREAS = 50
-
-
-class InvalidNotice(GridkbError):
-    """A notice that cannot be published as given."""
-
-
-class NoticeNotFound(InvalidNotice, NotFound):
-    pass
 
 
 def _now() -> datetime:
@@ -71,15 +63,15 @@ class NoticeBoard:
     ) -> Notice:
         areas = [a.strip() for a in areas if a and a.strip()]
         if kind not in KINDS:
-            raise InvalidNotice(f"未知的公告类型 '{kind}'（可选：{', '.join(KINDS)}）")
+            raise InvalidNoticeError(f"未知的公告类型 '{kind}'（可选：{', '.join(KINDS)}）")
         if not title.strip():
-            raise InvalidNotice("公告标题不能为空")
+            raise InvalidNoticeError("公告标题不能为空")
         if not areas or len(areas) > MAX_AREAS:
-            raise InvalidNotice(f"请填写 1–{MAX_AREAS} 个影响区域（街道、小区、片区名）")
+            raise InvalidNoticeError(f"请填写 1–{MAX_AREAS} 个影响区域（街道、小区、片区名）")
         if starts_at.tzinfo is None or ends_at.tzinfo is None:
-            raise InvalidNotice("开始和结束时间须带时区")
+            raise InvalidNoticeError("开始和结束时间须带时区")
         if ends_at <= starts_at:
-            raise InvalidNotice("结束时间须晚于开始时间")
+            raise InvalidNoticeError("结束时间须晚于开始时间")
         notice = Notice(
             kind, title.strip(), tuple(dict.fromkeys(areas)), starts_at, ends_at, mask_personal_data(cause.strip()),
             mask_personal_data(restoration.strip()), mask_personal_data(body.strip()), created_by, self.clock(),
@@ -95,7 +87,7 @@ class NoticeBoard:
     def expire(self, notice_id: str) -> Notice:
         notice = self.store.expire_notice(notice_id, self.clock())
         if notice is None:
-            raise NoticeNotFound(f"没有编号为 {notice_id} 的公告")
+            raise NoticeNotFoundError(f"没有编号为 {notice_id} 的公告")
         return notice
 
     def match(self, message: str, kinds: tuple[str, ...] = KINDS) -> list[NoticeMatch]:

@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from gridkb.errors import EvaluationError
 from gridkb.production.documents import load_document
 from gridkb.production.normalize import compact, normalize_line
 from gridkb.production.structure import build_sections
@@ -92,13 +93,16 @@ class Dialogue(BaseModel):
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:
+    """The records of a JSON Lines file; raises EvaluationError for a missing file or a broken line."""
+    if not path.is_file():
+        raise EvaluationError(f"{path}: dataset file not found (run gridkb eval from the repository root, where eval/datasets is)")
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if line.strip():
                 try:
                     yield json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{number}: {exc}") from None
+                    raise EvaluationError(f"{path}:{number}: {exc}") from None
 
 
 def load_domain(path: Path, split: str | None = None) -> list[DomainQuestion]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gridkb.config import Settings
+from gridkb.errors import EvaluationError
 from gridkb.evaluation import datasets as ds
 from gridkb.evaluation.classification import ClassificationResult, evaluate_classification
 from gridkb.evaluation.harness import SystemResult, evaluate_dialogues, evaluate_domain, evaluate_external, evaluate_real
@@ -115,11 +116,26 @@ def customer_sets(kb: KnowledgeBase, options: EvalOptions, split: str, baseline:
 
 def _external_data(options: EvalOptions, dataset: str, split: str) -> tuple[list[ds.ExternalPassage], list[ds.ExternalQuestion]]:
     if dataset in EXTERNAL_FILES:
-        return ds.load_squad(options.external_dir / EXTERNAL_FILES[dataset][split])
-    cmrc_passages, cmrc_questions = ds.load_squad(options.external_dir / EXTERNAL_FILES["cmrc"]["dev"])
-    drcd_passages, drcd_questions = ds.load_squad(options.external_dir / EXTERNAL_FILES["drcd"]["test"])
+        return _load_squad(options.external_dir / EXTERNAL_FILES[dataset][split])
+    cmrc_passages, cmrc_questions = _load_squad(options.external_dir / EXTERNAL_FILES["cmrc"]["dev"])
+    drcd_passages, drcd_questions = _load_squad(options.external_dir / EXTERNAL_FILES["drcd"]["test"])
     laws = ds.load_regulations(options.external_dir / "power-regulations")
     return cmrc_passages + drcd_passages + laws, cmrc_questions + drcd_questions
+
+
+def _load_squad(path: Path) -> tuple[list[ds.ExternalPassage], list[ds.ExternalQuestion]]:
+    if not path.is_file():
+        raise EvaluationError(f"{path}: dataset file not found (--external-dir names the folder of the public datasets)")
+    return ds.load_squad(path)
+
+
+def check_options(options: EvalOptions) -> None:
+    """Refuse an unknown dataset or split before anything is built; raises EvaluationError."""
+    if options.dataset not in DATASETS:
+        raise EvaluationError(f"unknown dataset '{options.dataset}' (choose from {', '.join(DATASETS)})")
+    splits = EXTERNAL_FILES.get(options.dataset)
+    if splits is not None and options.split is not None and options.split not in splits:
+        raise EvaluationError(f"dataset '{options.dataset}' has no split '{options.split}' (choose from {', '.join(splits)})")
 
 
 def run_external(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
@@ -165,10 +181,10 @@ def _setup(kb: KnowledgeBase) -> dict[str, str]:
 
 
 def run(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
+    """Evaluate as ``options`` say; raises EvaluationError for an unknown dataset, split or missing file."""
+    check_options(options)
     # every question is embedded in the timed call, as the baseline embeds it: no vectors from earlier runs
     settings = settings.model_copy(update={"shared_query_cache": False})
     if options.dataset == "domain":
         return run_domain(settings, options, log)
-    if options.dataset in ("cmrc", "drcd", "pooled"):
-        return run_external(settings, options, log)
-    raise ValueError(f"unknown dataset '{options.dataset}' (choose from {', '.join(DATASETS)})")
+    return run_external(settings, options, log)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
-from gridkb.errors import GridkbError, NotFound
+from gridkb.errors import ConflictAlreadyDecidedError, ConflictDecisionError, ConflictNotFoundError
 from gridkb.organisation.dedup import text_overlap
 from gridkb.production.chunking import split_sentences
 from gridkb.production.extract import extract_quantities
@@ -177,18 +177,6 @@ def _prefer(group: Sequence[Statement], supersedes: dict[str, str], today: date)
     return "", "no dates decide it: a knowledge operator must choose"
 
 
-class ConflictDecisionError(GridkbError):
-    """A ruling on a conflict that cannot be recorded (the statement is not one of the conflict's)."""
-
-
-class ConflictAlreadyDecided(ConflictDecisionError):
-    pass
-
-
-class ConflictNotFound(ConflictDecisionError, NotFound):
-    pass
-
-
 def apply_decisions(conflicts: Sequence[Conflict], decisions: Mapping[str, ConflictDecision]) -> list[Conflict]:
     """The conflicts with the admins' rulings filled in where the documents left them undecided."""
     ruled = []
@@ -202,13 +190,13 @@ def apply_decisions(conflicts: Sequence[Conflict], decisions: Mapping[str, Confl
 
 
 def check_decision(conflicts: Sequence[Conflict], conflict_id: str, preferred: str) -> Conflict:
-    """The undecided conflict ``conflict_id`` that ``preferred`` may settle; raises ConflictNotFound,
-    ConflictAlreadyDecided, or ConflictDecisionError when ``preferred`` is not one of its statements."""
+    """The undecided conflict ``conflict_id`` that ``preferred`` may settle; raises ConflictNotFoundError,
+    ConflictAlreadyDecidedError, or ConflictDecisionError when ``preferred`` is not one of its statements."""
     conflict = next((c for c in conflicts if c.id == conflict_id), None)
     if conflict is None:
-        raise ConflictNotFound(f"没有编号为 {conflict_id} 的冲突（知识库重建后请刷新组织报告）")
+        raise ConflictNotFoundError(f"没有编号为 {conflict_id} 的冲突（知识库重建后请刷新组织报告）")
     if conflict.preferred:
-        raise ConflictAlreadyDecided(f"冲突 {conflict_id} 已有结论：{conflict.reason}")
+        raise ConflictAlreadyDecidedError(f"冲突 {conflict_id} 已有结论：{conflict.reason}")
     if preferred not in {s.chunk_id for s in conflict.statements}:
         raise ConflictDecisionError(f"段落 {preferred} 不是冲突 {conflict_id} 的表述之一")
     return conflict

@@ -13,6 +13,7 @@ import yaml
 
 from gridkb.errors import ConfigError
 
+TAXONOMY_FILE = "taxonomy.yaml"  # in the configuration folder (kb/, or the one a build carries)
 UNKNOWN = "unknown"
 _REQUIRED = ("code", "name", "department")
 
@@ -48,6 +49,11 @@ class Taxonomy:
             parent = self.get(category.parent)
             return parent.department if parent else ""
         return category.department
+
+    @classmethod
+    def from_config(cls, config_dir: Path) -> "Taxonomy":
+        """The taxonomy of the configuration folder ``config_dir``; raises ConfigError like ``load``."""
+        return cls.load(config_dir / TAXONOMY_FILE)
 
     @classmethod
     def load(cls, path: Path) -> "Taxonomy":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gridkb.errors import EmptyDocument, FileTooLarge, SourceError
 from gridkb.privacy import mask_personal_data
-from gridkb.production.loaders import LOADERS, loader_for
+from gridkb.production.loaders import loader_for
 from gridkb.production.loaders.base import Extracted
 from gridkb.production.meta import SIDECAR_SUFFIX, build_meta, read_sidecar
 from gridkb.production.normalize import normalize_line
@@ -69,10 +69,6 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
                     yield Path(root) / name
         else:
             yield path
-
-
-def is_supported(path: Path) -> bool:
-    return path.suffix.lower() in LOADERS
 
 
 def read_source(path: Path, max_bytes: int) -> bytes:

@@ -18,19 +18,14 @@ from typing import Any
 
 import yaml
 
-from gridkb.errors import GridkbError, SourceError
+from gridkb.errors import InvalidUploadError, SourceError
 from gridkb.production.encoding import decode_text
-from gridkb.production.loaders import LOADERS
+from gridkb.production.loaders import MARKDOWN_SUFFIXES, SUPPORTED_SUFFIXES, is_supported
 from gridkb.production.meta import SIDECAR_SUFFIX, parse_sidecar, split_front_matter
 from gridkb.records import Audience, DocumentMeta
 
-DOCUMENT_SUFFIXES = frozenset(LOADERS)
 _EXPLICIT = ("audience", "valid_from", "valid_to")  # what the upload form can set for every document
 _FORM_LABELS = {"audience": "受众", "valid_from": "生效日期", "valid_to": "失效日期"}
-
-
-class InvalidUpload(GridkbError):
-    """An upload cannot be accepted as it is; the message says which file and what to change."""
 
 
 @dataclass(frozen=True)
@@ -49,12 +44,12 @@ class UploadMeta:
 
     def __post_init__(self) -> None:
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
-            raise InvalidUpload(f"失效日期 {self.valid_to} 早于生效日期 {self.valid_from}")
+            raise InvalidUploadError(f"失效日期 {self.valid_to} 早于生效日期 {self.valid_from}")
 
 
 def save_upload(files: Sequence[UploadedFile], form: UploadMeta, folder: Path) -> list[str]:
     """Check an upload and write it into ``folder`` (created), every document with a sidecar that
-    states its audience and dates; returns the documents' names. Raises InvalidUpload, writing nothing."""
+    states its audience and dates; returns the documents' names. Raises InvalidUploadError, writing nothing."""
     documents, sidecars = _sort_files(files)
     resolved = {name: _resolve(name, data, sidecars.get(name), form) for name, data in documents.items()}
     folder.mkdir(parents=True, exist_ok=True)
@@ -70,26 +65,26 @@ def _sort_files(files: Sequence[UploadedFile]) -> tuple[dict[str, bytes], dict[s
     """(documents, sidecars by their document's name); refuses names, formats and orphan sidecars."""
     documents: dict[str, bytes] = {}
     sidecars: dict[str, bytes] = {}
-    supported = "、".join(sorted(DOCUMENT_SUFFIXES)) + f"，以及文档旁的 <文件名>{SIDECAR_SUFFIX}"
+    supported = "、".join(sorted(SUPPORTED_SUFFIXES)) + f"，以及文档旁的 <文件名>{SIDECAR_SUFFIX}"
     seen: set[str] = set()
     for upload in files:
         name = Path(upload.name.replace("\\", "/")).name
         if not name or name.startswith("."):
-            raise InvalidUpload(f"文件名无效：{upload.name or '(无文件名)'}")
+            raise InvalidUploadError(f"文件名无效：{upload.name or '(无文件名)'}")
         if name in seen:
-            raise InvalidUpload(f"文件名重复：{name}")
+            raise InvalidUploadError(f"文件名重复：{name}")
         seen.add(name)
         if name.lower().endswith(SIDECAR_SUFFIX):
             sidecars[name[: -len(SIDECAR_SUFFIX)]] = upload.data
-        elif Path(name).suffix.lower() in DOCUMENT_SUFFIXES:
+        elif is_supported(name):
             documents[name] = upload.data
         else:
-            raise InvalidUpload(f"不支持的文件：{name}（支持 {supported}）")
+            raise InvalidUploadError(f"不支持的文件：{name}（支持 {supported}）")
     if not documents:
-        raise InvalidUpload("请至少上传一个文档（元数据文件须与其文档一起上传）")
+        raise InvalidUploadError("请至少上传一个文档（元数据文件须与其文档一起上传）")
     for target in sidecars:
         if target not in documents:
-            raise InvalidUpload(f"{target}{SIDECAR_SUFFIX} 没有对应的文档：请与 {target} 一起上传")
+            raise InvalidUploadError(f"{target}{SIDECAR_SUFFIX} 没有对应的文档：请与 {target} 一起上传")
     return documents, sidecars
 
 
@@ -101,15 +96,15 @@ def _resolve(name: str, data: bytes, sidecar: bytes | None, form: UploadMeta) ->
     for key in _EXPLICIT:
         own, given = _text(declared.get(key)), _text(getattr(form, key))
         if own and given and own != given:
-            raise InvalidUpload(f"{name}：表单的{_FORM_LABELS[key]}为 {given}，文档元数据写的是 {own}；请统一后重新上传")
+            raise InvalidUploadError(f"{name}：表单的{_FORM_LABELS[key]}为 {given}，文档元数据写的是 {own}；请统一后重新上传")
         declared[key] = own or given
     declared["audience"] = declared["audience"] or Audience.INTERNAL.value
     try:
         meta = DocumentMeta(audience=declared["audience"], valid_from=declared["valid_from"], valid_to=declared["valid_to"])
     except ValueError as error:
-        raise InvalidUpload(f"{name}：元数据无效（{error}；audience 为 public 或 internal，日期为 YYYY-MM-DD）") from None
+        raise InvalidUploadError(f"{name}：元数据无效（{error}；audience 为 public 或 internal，日期为 YYYY-MM-DD）") from None
     if meta.valid_from and meta.valid_to and meta.valid_to < meta.valid_from:
-        raise InvalidUpload(f"{name}：失效日期 {meta.valid_to} 早于生效日期 {meta.valid_from}")
+        raise InvalidUploadError(f"{name}：失效日期 {meta.valid_to} 早于生效日期 {meta.valid_from}")
     explicit = {k: declared[k] for k in _EXPLICIT if declared[k] is not None}
     return {**{k: _text(v) if k in _EXPLICIT else v for k, v in own_sidecar.items()}, **explicit}
 
@@ -120,20 +115,20 @@ def _sidecar(name: str, data: bytes | None) -> dict[str, Any]:
     try:
         return parse_sidecar(data.decode("utf-8"), name + SIDECAR_SUFFIX)
     except UnicodeDecodeError:
-        raise InvalidUpload(f"{name}{SIDECAR_SUFFIX}：须为 UTF-8 编码的 YAML") from None
+        raise InvalidUploadError(f"{name}{SIDECAR_SUFFIX}：须为 UTF-8 编码的 YAML") from None
     except SourceError as error:
-        raise InvalidUpload(str(error)) from None
+        raise InvalidUploadError(str(error)) from None
 
 
 def _front_matter(name: str, data: bytes) -> dict[str, Any]:
     """A Markdown document's front matter: it declares the audience as much as a sidecar does."""
-    if Path(name).suffix.lower() not in (".md", ".markdown"):
+    if Path(name).suffix.lower() not in MARKDOWN_SUFFIXES:
         return {}
     try:
         return split_front_matter(decode_text(data, name), name)[0]
     except SourceError as error:  # undecodable text is reported by ingestion; bad front matter here
         if "metadata" in error.reason:
-            raise InvalidUpload(str(error)) from None
+            raise InvalidUploadError(str(error)) from None
         return {}
 
 

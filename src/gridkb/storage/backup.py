@@ -27,7 +27,7 @@ import orjson
 from sqlalchemy.engine import make_url
 
 from gridkb.config import Settings
-from gridkb.errors import GridkbError
+from gridkb.errors import BackupError
 from gridkb.storage.consistency import check_generation, sqlite_integrity
 from gridkb.storage.layout import KbLayout
 from gridkb.storage.service_db import migrate
@@ -38,10 +38,6 @@ PG_DUMP_FILE = "service.pgdump"
 KB_FOLDER = "kb"
 PUBLISHED_FOLDER = "published"
 FORMAT = 1
-
-
-class BackupError(GridkbError):
-    """A backup cannot be made or restored (the message says what to do)."""
 
 
 @dataclass(frozen=True)

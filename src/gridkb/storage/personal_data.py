@@ -21,11 +21,10 @@ from sqlalchemy import Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from gridkb.records import Erasure, TicketStatus
-from gridkb.storage.service_db import Base, FeedbackRow, MessageRow, ServiceStore, SessionRow, TicketEventRow, TicketRow
+from gridkb.storage.service_db import FINISHED_VALUES, Base, FeedbackRow, MessageRow, ServiceStore, SessionRow, TicketEventRow, TicketRow
 
 # ticket-event details that describe the work, not the customer: they stay for statistics
 KEPT_DETAIL = frozenset({"origin", "department", "queue", "assignee", "publish", "file", "generation"})
-FINISHED = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
 SCAN_BATCH = 2000
 CHECKPOINT_TRIES = 5
 PERSONAL_TABLES = ("chat_messages", "chat_sessions", "feedback", "tickets", "ticket_events", "erasures")
@@ -112,7 +111,7 @@ class PersonalDataStore:
         finished_at = func.coalesce(TicketRow.closed_at, TicketRow.resolved_at)
         with self._transaction() as db:
             query = select(TicketRow.number).where(
-                TicketRow.status.in_(FINISHED), finished_at < cutoff, TicketRow.question.not_in(list(markers))
+                TicketRow.status.in_(FINISHED_VALUES), finished_at < cutoff, TicketRow.question.not_in(list(markers))
             )
             return set(db.scalars(query))
 
@@ -159,7 +158,7 @@ class PersonalDataStore:
             detail = dict(event.detail or {})
             event.detail = {k: (v if k in KEPT_DETAIL or not isinstance(v, str) or not v else marker) for k, v in detail.items()}
         before = row.status
-        if close_open and before not in FINISHED:
+        if close_open and before not in FINISHED_VALUES:
             row.status, row.closed_at = TicketStatus.CLOSED.value, audit.at
         action = "erased" if audit.kind != "retention" else "expired"
         db.add(TicketEventRow(ticket_number=number, at=audit.at, actor=audit.actor, action=action, from_status=before, to_status=row.status, detail={}))

@@ -21,9 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from gridkb.errors import GridkbError
+from gridkb.errors import ConcurrentUpdateError, DatabaseError, DurabilityError
 from gridkb.moments import in_zone
 from gridkb.records import (
+    FINISHED_STATUSES,
     ChatMessage,
     ConflictDecision,
     Feedback,
@@ -38,10 +39,7 @@ from gridkb.records import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-class DatabaseError(GridkbError):
-    """The service database cannot be reached or is not at the expected schema."""
+FINISHED_VALUES = tuple(sorted(s.value for s in FINISHED_STATUSES))  # as stored in the status column
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -270,10 +268,6 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             raise DisconnectionError(str(error)) from error
 
 
-class DurabilityError(DatabaseError):
-    """The database could lose or leak what the service acknowledged: it refuses to serve."""
-
-
 # setting → accepted values (as SQLite's PRAGMA and PostgreSQL's SHOW print them)
 SQLITE_DURABILITY = {"journal_mode": {"wal"}, "synchronous": {"2"}, "secure_delete": {"1"}}  # 2 = FULL
 POSTGRES_DURABILITY = {
@@ -492,7 +486,7 @@ class ServiceStore:
             if row is None:
                 raise KeyError(ticket.number)
             if row.status != expected_status.value:
-                raise ConcurrentUpdate(f"工单 {ticket.number} 已被他人更新（当前状态 {row.status}），请刷新后重试")
+                raise ConcurrentUpdateError(f"工单 {ticket.number} 已被他人更新（当前状态 {row.status}），请刷新后重试")
             for name, value in _ticket_columns(ticket).items():
                 setattr(row, name, value)
             db.add(_event_row(ticket.number, event))
@@ -525,8 +519,7 @@ class ServiceStore:
             if since is not None:
                 query = query.where(TicketRow.created_at >= since)
             if overdue_at is not None:
-                finished = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
-                query = query.where(TicketRow.due_at < overdue_at, TicketRow.status.not_in(finished))
+                query = query.where(TicketRow.due_at < overdue_at, TicketRow.status.not_in(FINISHED_VALUES))
             rows = db.scalars(query.offset(offset).limit(limit)).all()
             return [_ticket(r, ()) for r in rows]
 
@@ -632,10 +625,6 @@ class ServiceStore:
             return count
 
 
-class ConcurrentUpdate(GridkbError):
-    """Someone else changed the record first."""
-
-
 def _replace(record: Any, **changes: Any) -> Any:
     from dataclasses import replace
 
@@ -664,10 +653,9 @@ def _message(row: MessageRow) -> ChatMessage:
 
 
 def _urgency_order() -> tuple[Any, ...]:
-    finished = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
     ranks = {p.value: rank for rank, p in enumerate(Priority)}  # urgent, high, normal, low
     return (
-        case((TicketRow.status.in_(finished), 1), else_=0),
+        case((TicketRow.status.in_(FINISHED_VALUES), 1), else_=0),
         case(ranks, value=TicketRow.priority, else_=len(ranks)),
         TicketRow.due_at.asc(),
     )

@@ -22,16 +22,19 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 
 from gridkb.application.live import LiveKnowledgeBase
-from gridkb.chat.bot import BotReply, ChatBot, Escalation, InvalidMessage, TicketNote, UnknownConversation
+from gridkb.application.recommend import Recommendations, Recommender
+from gridkb.chat.bot import BotReply, ChatBot, Escalation, TicketNote
 from gridkb.chat.notices import NoticeBoard
 from gridkb.config import Settings
+from gridkb.errors import InvalidMessageError, UnknownConversationError
 from gridkb.organisation.conflicts import apply_decisions, check_decision
 from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.privacy import mask_personal_data
-from gridkb.records import Audience, Conflict, ConflictDecision, Feedback, Ticket, TicketOrigin
+from gridkb.records import Audience, Conflict, ConflictDecision, Feedback, Ticket, TicketOrigin, transcript_of
 from gridkb.storage.protocols import ServiceStorage
 from gridkb.tickets.erasure import ErasureService
 from gridkb.tickets.gaps import Gap, mine_gaps
+from gridkb.tickets.keys import ApiKeys
 from gridkb.tickets.metrics import ServiceMetrics, compute_metrics
 from gridkb.tickets.publish import KnowledgePublisher
 from gridkb.tickets.service import TicketService
@@ -58,10 +61,11 @@ class ServiceDesk:
         self.clock = clock
         self.live = LiveKnowledgeBase(settings)
         self.levels = ServiceLevels.load(settings.config_dir / "service_levels.yaml")
-        self.taxonomy = Taxonomy.load(settings.config_dir / "taxonomy.yaml")
+        self.taxonomy = Taxonomy.from_config(settings.config_dir)
         self.tickets = TicketService(store, self.levels, self.taxonomy, clock)
         self.notices = NoticeBoard(store, clock)
         self.publisher = KnowledgePublisher(settings, self.tickets)
+        self.keys = ApiKeys(store, clock)  # type: ignore[arg-type]  # always a ServiceStore
         self.bot = ChatBot(lambda: self.live.current().answerer, store, self.notices, clock, popular=self.popular_questions)
         self._popularity: tuple[float, Counter[str]] = (0.0, Counter())
         self._popularity_lock = threading.Lock()
@@ -97,17 +101,17 @@ class ServiceDesk:
         """Feedback on a bot reply; negative feedback opens a ticket for the knowledge operators."""
         message = self.store.message(message_id)
         if message is None or message.session_id != session_id or message.role != "bot":
-            raise UnknownConversation("找不到要评价的回复（会话或消息编号不对）")
+            raise UnknownConversationError("找不到要评价的回复（会话或消息编号不对）")
         if rating is not None and not 1 <= rating <= 5:
-            raise InvalidMessage("满意度评分须为 1–5")
+            raise InvalidMessageError("满意度评分须为 1–5")
         if helpful is None and rating is None and not comment.strip():
-            raise InvalidMessage("请给出评价：是否有帮助、评分或意见")
+            raise InvalidMessageError("请给出评价：是否有帮助、评分或意见")
         comment = mask_personal_data(comment.strip()[:MAX_COMMENT_CHARS])
         stored = self.store.add_feedback(Feedback(session_id, message_id, self.clock(), helpful, rating, comment))
         negative = helpful is False or (rating is not None and rating <= 2)
         ticket = None
         if negative and not message.ticket_number:
-            transcript = tuple({"role": m.role, "text": m.text, "at": m.created_at.isoformat()} for m in self.store.messages(session_id))
+            transcript = transcript_of(self.store.messages(session_id))
             category = message.category if self.taxonomy.get(message.category) else "unknown"
             ticket = self.tickets.open(
                 TicketOrigin.NEGATIVE_FEEDBACK, message.question.strip() or f"（对回复的差评）{message.text}", actor="customer", channel="feedback",
@@ -150,10 +154,18 @@ class ServiceDesk:
 
     # --- recommendation fed by the chat logs
 
+    def recommend(self, question: str, k: int = 5, audience: Audience = Audience.PUBLIC) -> Recommendations:
+        """Related and popular questions for ``question`` (the API's and the CLI's recommendation)."""
+        return self._recommender().recommend(question, k=k, audience=audience)
+
     def popular_questions(self, category: str | None = None, k: int = 3) -> list[str]:
-        serving = self.live.current()
-        serving.recommender.popularity = self._served_faqs()
-        return [r.question for r in serving.recommender.popular_questions(category, k=k, audience=Audience.PUBLIC)]
+        """The most served public FAQs of ``category``, as the bot offers them."""
+        return [r.question for r in self._recommender().popular_questions(category, k=k, audience=Audience.PUBLIC)]
+
+    def _recommender(self) -> Recommender:
+        recommender = self.live.current().recommender
+        recommender.popularity = self._served_faqs()
+        return recommender
 
     def _served_faqs(self) -> Counter[str]:
         """How often the bot answered with each chunk (re-counted every few minutes)."""

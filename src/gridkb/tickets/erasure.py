@@ -24,7 +24,7 @@ from enum import Enum
 from typing import Protocol
 
 from gridkb.chat.contact import parse_phone
-from gridkb.errors import GridkbError, NotFound
+from gridkb.errors import CustomerRecordNotFoundError, InvalidIdentifierError
 from gridkb.records import Erasure
 
 ERASED = "已按客户要求删除"
@@ -41,14 +41,6 @@ class ErasureKind(str, Enum):
     RETENTION = "retention"
 
 
-class InvalidIdentifier(GridkbError):
-    """An erasure request names its customer by something that is not a phone, session id or ticket number."""
-
-
-class CustomerRecordNotFound(NotFound):
-    """No session or ticket with the id an erasure request gives."""
-
-
 @dataclass(frozen=True)
 class CustomerIdentifier:
     """Whose data to erase: a phone number (mobile or landline with its area code), a session id or a ticket number."""
@@ -58,22 +50,22 @@ class CustomerIdentifier:
 
     @classmethod
     def parse(cls, kind: ErasureKind | str, value: str) -> CustomerIdentifier:
-        """The identifier in its canonical form; raises InvalidIdentifier with what is wrong."""
+        """The identifier in its canonical form; raises InvalidIdentifierError with what is wrong."""
         kind = ErasureKind(kind)
         text = value.strip()
         if kind is ErasureKind.PHONE:
             phone = parse_phone(text)
             if phone is None:
-                raise InvalidIdentifier("电话号码格式不正确：手机号为 1 开头的 11 位数字，座机号请带区号（如 0755-12345678）")
+                raise InvalidIdentifierError("电话号码格式不正确：手机号为 1 开头的 11 位数字，座机号请带区号（如 0755-12345678）")
             return cls(kind, re.sub(r"\D", "", phone))
         if kind is ErasureKind.SESSION:
             try:
                 return cls(kind, str(uuid.UUID(text)))
             except ValueError:
-                raise InvalidIdentifier("会话编号格式不正确（应为 36 位的 UUID）") from None
+                raise InvalidIdentifierError("会话编号格式不正确（应为 36 位的 UUID）") from None
         if kind is ErasureKind.TICKET and _TICKET_NUMBER.match(text.upper()):
             return cls(kind, text.upper())
-        raise InvalidIdentifier("工单编号格式不正确（如 GD20261202-000012）" if kind is ErasureKind.TICKET else "只能按电话、会话或工单删除")
+        raise InvalidIdentifierError("工单编号格式不正确（如 GD20261202-000012）" if kind is ErasureKind.TICKET else "只能按电话、会话或工单删除")
 
     def masked(self) -> str:
         """For the log: enough to tell requests apart, never the number itself."""
@@ -119,7 +111,7 @@ class ErasureService:
         self.forget_queries = forget_queries
 
     def erase(self, who: CustomerIdentifier, actor: str) -> Erasure:
-        """Delete the customer's sessions and blank their tickets; raises CustomerRecordNotFound for an
+        """Delete the customer's sessions and blank their tickets; raises CustomerRecordNotFoundError for an
         unknown session or ticket (a phone found nowhere erases nothing and says so in the counts)."""
         sessions, tickets = self._records_of(who)
         dropped = self.forget_queries()
@@ -137,11 +129,11 @@ class ErasureService:
         elif who.kind is ErasureKind.SESSION:
             sessions, tickets = self.store.existing_sessions({who.value}), self.store.tickets_of_sessions({who.value})
             if not sessions and not tickets:
-                raise CustomerRecordNotFound(f"没有会话 {who.value}（或已删除）")
+                raise CustomerRecordNotFoundError(f"没有会话 {who.value}（或已删除）")
         else:
             tickets = self.store.existing_tickets({who.value})
             if not tickets:
-                raise CustomerRecordNotFound(f"没有编号为 {who.value} 的工单")
+                raise CustomerRecordNotFoundError(f"没有编号为 {who.value} 的工单")
             sessions = set()
         sessions |= self.store.sessions_of_tickets(tickets)
         tickets |= self.store.tickets_of_sessions(sessions)

@@ -8,16 +8,16 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from gridkb.application.decide import CLARIFY_REASON
 from gridkb.chat.intents import Intent
-from gridkb.records import ChatMessage, Ticket, TicketOrigin, TicketStatus
+from gridkb.moments import CHINA
+from gridkb.records import ChatMessage, Ticket, TicketOrigin
 from gridkb.storage.protocols import ServiceStorage
 from gridkb.tickets.gaps import Gap
 
-CHINA = timezone(timedelta(hours=8))
 _SMALL_TALK = {Intent.GREETING.value, Intent.THANKS.value, Intent.CHITCHAT.value}
 
 
@@ -96,13 +96,12 @@ def _tickets(metrics: ServiceMetrics, tickets: Sequence[Ticket], now: datetime) 
     metrics.tickets_by_category = dict(Counter(t.category for t in tickets).most_common())
     metrics.tickets_by_department = dict(Counter(t.department for t in tickets).most_common())
     metrics.tickets_by_origin = dict(Counter(t.origin.value for t in tickets).most_common())
-    finished = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
     judged = [t for t in tickets if t.resolved_at or t.due_at <= now]
     metrics.sla_resolution_compliance = _ratio(sum(1 for t in judged if t.resolved_at and t.resolved_at <= t.due_at), len(judged))
     responded = [t for t in tickets if t.first_responded_at or t.first_response_due <= now]
     on_time = sum(1 for t in responded if t.first_responded_at and t.first_responded_at <= t.first_response_due)
     metrics.sla_first_response_compliance = _ratio(on_time, len(responded))
-    metrics.overdue_open_tickets = sum(1 for t in tickets if t.status not in finished and t.due_at < now)
+    metrics.overdue_open_tickets = sum(1 for t in tickets if not t.status.finished and t.due_at < now)
     first = [(t.first_responded_at - t.created_at).total_seconds() / 60 for t in tickets if t.first_responded_at]
     resolution = [(t.resolved_at - t.created_at).total_seconds() / 3600 for t in tickets if t.resolved_at]
     metrics.median_first_response_minutes = round(statistics.median(first), 1) if first else None

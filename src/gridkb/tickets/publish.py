@@ -10,19 +10,20 @@ rebuild from the corpus keeps them; personal data is masked before anything reac
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 import orjson
 import yaml
 
 from gridkb.config import Settings
+from gridkb.errors import TicketError
 from gridkb.ingest import ingest
+from gridkb.moments import CHINA
 from gridkb.privacy import mask_personal_data
-from gridkb.records import IngestReport, Publication, Ticket, TicketStatus
-from gridkb.tickets.service import TicketError, TicketService
+from gridkb.records import IngestReport, Publication, Ticket
+from gridkb.tickets.service import TicketService
 
-CHINA = timezone(timedelta(hours=8))
 
 
 def published_file(directory: Path, number: str) -> Path:
@@ -43,7 +44,7 @@ class KnowledgePublisher:
         ticket = self.tickets.get(number)
         if ticket.publication is not Publication.DRAFT:
             raise TicketError(f"工单 {number} 没有待审核的知识条目（需先以“发布到知识库”解决工单）")
-        if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        if not ticket.status.finished:
             raise TicketError(f"工单 {number} 尚未解决，不能发布")
         path = self._write(ticket, approver, self.tickets.clock())
         report = ingest([self.directory], self.settings)

@@ -15,17 +15,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
-from gridkb.errors import GridkbError, NotFound
+from gridkb.errors import AssignmentRefusedError, InvalidTransitionError, TicketError, TicketNotFoundError
+from gridkb.moments import CHINA
 from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.privacy import mask_each, mask_personal_data
 from gridkb.records import Priority, Publication, Queue, Role, Ticket, TicketEvent, TicketOrigin, TicketStatus
 from gridkb.storage.protocols import ServiceStorage
 from gridkb.tickets.sla import ServiceLevels
 
-CHINA = timezone(timedelta(hours=8))  # working days and due times are counted on Beijing's calendar
 MAX_TEXT = 4000
 
 S = TicketStatus
@@ -38,24 +38,8 @@ TRANSITIONS: dict[TicketStatus, tuple[TicketStatus, ...]] = {
     S.CLOSED: (S.REOPENED,),
     S.REOPENED: (S.ASSIGNED, S.IN_PROGRESS),
 }
-ASSIGNABLE = (S.NEW, S.TRIAGED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)
+ASSIGNABLE = tuple(s for s in S if not s.finished)
 log = logging.getLogger("gridkb.tickets")
-
-
-class TicketError(GridkbError):
-    """A ticket operation that is not allowed (unknown ticket, invalid transition, missing field)."""
-
-
-class InvalidTransition(TicketError):
-    pass
-
-
-class TicketNotFound(TicketError, NotFound):
-    pass
-
-
-class AssignmentRefused(TicketError):
-    """An agent may not assign this ticket: the assignee sees the customer's data unmasked."""
 
 
 def _now() -> datetime:
@@ -111,7 +95,7 @@ class TicketService:
     def get(self, number: str) -> Ticket:
         ticket = self.store.ticket(number)
         if ticket is None:
-            raise TicketNotFound(f"没有编号为 {number} 的工单")
+            raise TicketNotFoundError(f"没有编号为 {number} 的工单")
         return ticket
 
     def queue(
@@ -135,9 +119,9 @@ class TicketService:
     def transition(self, number: str, to: TicketStatus, actor: str, note: str = "") -> Ticket:
         """Move a ticket along its lifecycle (resolving needs ``resolve``, assigning ``assign``)."""
         if to is S.RESOLVED:
-            raise InvalidTransition("解决工单请填写处理结果（resolve）")
+            raise InvalidTransitionError("解决工单请填写处理结果（resolve）")
         if to is S.ASSIGNED:
-            raise InvalidTransition("分派工单请指定处理人（assign）")
+            raise InvalidTransitionError("分派工单请指定处理人（assign）")
         ticket = self.get(number)
         self._check(ticket, to)
         now = self.clock()
@@ -155,18 +139,18 @@ class TicketService:
     ) -> Ticket:
         """Give the ticket to ``assignee``, who then sees the customer's data. Supervisors (admins) and
         the system assign any ticket; an agent (``role``, of ``department``) only their department's,
-        to themselves or a colleague. Raises AssignmentRefused; every assignment says on what grounds."""
+        to themselves or a colleague. Raises AssignmentRefusedError; every assignment says on what grounds."""
         ticket = self.get(number)
         assignee = assignee.strip()
         if not assignee:
             raise TicketError("请指定处理人")
         if ticket.status not in ASSIGNABLE:
-            raise InvalidTransition(f"工单 {number} 当前状态为 {ticket.status.value}，不能分派（可分派状态：{_names(ASSIGNABLE)}）")
+            raise InvalidTransitionError(f"工单 {number} 当前状态为 {ticket.status.value}，不能分派（可分派状态：{_names(ASSIGNABLE)}）")
         grounds = _assignment_grounds(ticket, role, department)
         taken = assignee == actor
         if grounds is None:
             log.warning("ticket %s: %s (%s, department %r) refused assigning it to %s", number, actor, role.value, department, "self" if taken else assignee)
-            raise AssignmentRefused(
+            raise AssignmentRefusedError(
                 f"工单 {number} 归口 {ticket.department}：坐席只能领取和分派本部门的工单"
                 f"（当前密钥的部门：{department or '未设置'}），请由管理员分派"
             )
@@ -182,8 +166,8 @@ class TicketService:
         department = department.strip()
         if not department:
             raise TicketError("请指定归口部门")
-        if ticket.status in (S.RESOLVED, S.CLOSED):
-            raise InvalidTransition(f"工单 {number} 已{'解决' if ticket.status is S.RESOLVED else '关闭'}，不能改派部门")
+        if ticket.status.finished:
+            raise InvalidTransitionError(f"工单 {number} 已{'解决' if ticket.status is S.RESOLVED else '关闭'}，不能改派部门")
         detail = {"from": ticket.department, "to": department, "note": note}
         return self._save(ticket, {"department": department}, actor, "routed", detail)
 
@@ -232,7 +216,7 @@ class TicketService:
         """Record an admin's decision on a draft FAQ entry (see ``publish.py``)."""
         ticket = self.get(number)
         if ticket.publication is not Publication.DRAFT:
-            raise InvalidTransition(f"工单 {number} 没有待审核的知识条目")  # a state conflict: 409
+            raise InvalidTransitionError(f"工单 {number} 没有待审核的知识条目")  # a state conflict: 409
         action = "approved" if publication is Publication.PUBLISHED else "rejected"
         return self._save(ticket, {"publication": publication}, actor, action, detail)
 
@@ -259,7 +243,7 @@ class TicketService:
     def _check(self, ticket: Ticket, to: TicketStatus) -> None:
         allowed = TRANSITIONS.get(ticket.status, ())
         if to not in allowed:
-            raise InvalidTransition(
+            raise InvalidTransitionError(
                 f"工单 {ticket.number} 当前状态为 {ticket.status.value}，不能变更为 {to.value}（允许：{_names(allowed) or '无'}）"
             )
 
@@ -278,9 +262,9 @@ def next_actions(ticket: Ticket) -> list[tuple[str, str]]:
         actions.append(("assign", ""))
     if S.RESOLVED in allowed:
         actions.append(("resolve", ""))
-    if ticket.status not in (S.RESOLVED, S.CLOSED):
+    if not ticket.status.finished:
         actions.append(("route", ""))
-    if ticket.first_responded_at is None and ticket.status not in (S.RESOLVED, S.CLOSED):
+    if ticket.first_responded_at is None and not ticket.status.finished:
         actions.append(("contacted", ""))
     if ticket.publication is Publication.DRAFT:
         actions += [("approve", ""), ("reject", "")]

@@ -28,6 +28,14 @@ LOADERS: dict[str, Loader] = {
     ".csv": load_csv,
     ".json": load_json,
 }
+# The one list of file types gridkb reads: ingestion, the upload form and its messages all use it.
+SUPPORTED_SUFFIXES = frozenset(LOADERS)
+MARKDOWN_SUFFIXES = frozenset(s for s, loader in LOADERS.items() if loader is load_md)  # may carry front matter
+
+
+def is_supported(path: Path | str) -> bool:
+    """Whether a loader reads files named like ``path`` (by extension, any case)."""
+    return Path(path).suffix.lower() in SUPPORTED_SUFFIXES
 
 
 def loader_for(path: Path) -> Loader:
@@ -35,8 +43,8 @@ def loader_for(path: Path) -> Loader:
     try:
         return LOADERS[path.suffix.lower()]
     except KeyError:
-        supported = " ".join(sorted(LOADERS))
+        supported = " ".join(sorted(SUPPORTED_SUFFIXES))
         raise UnsupportedFormat(str(path), f"unsupported format '{path.suffix or '(none)'}' (supported: {supported})") from None
 
 
-__all__ = ["LOADERS", "Extracted", "FaqRow", "loader_for"]
+__all__ = ["LOADERS", "MARKDOWN_SUFFIXES", "SUPPORTED_SUFFIXES", "Extracted", "FaqRow", "is_supported", "loader_for"]
