@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
+import schemathesis.specs.openapi.schemas  # noqa: F401 - imported at collection, on a shallow stack: CPython 3.11.7 can fail
+# to parse (pytest rewrites schemathesis' modules) deep inside a test ("AST constructor recursion depth mismatch")
 from schemathesis import engine
 from schemathesis.engine import Status, events
 from schemathesis.generation import GenerationMode
