@@ -10,6 +10,8 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -68,19 +70,19 @@ class LiveServer:
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
 
-@pytest.fixture(scope="session")
-def live_server(web_settings):
-    """uvicorn serving the real app on a free port for the whole session."""
+@contextmanager
+def serving(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """uvicorn serving the real app over ``settings`` on a free port, stopped on exit."""
     import uvicorn
 
     from gridkb.api.app import create_app
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(web_settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    for _ in range(300):
         try:
             if httpx.get(url + "/healthz", timeout=2).status_code == 200:
                 break
@@ -88,9 +90,18 @@ def live_server(web_settings):
             time.sleep(0.1)
     else:
         raise RuntimeError("the test server did not start")
-    yield LiveServer(url, web_settings)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield LiveServer(url, settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(web_settings):
+    """The real app on a free port for the whole session."""
+    with serving(web_settings) as server:
+        yield server
 
 
 AGENT_DEPARTMENT = "生产指挥中心"  # agent-7's: outage tickets, which the tests take

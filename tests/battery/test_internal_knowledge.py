@@ -14,10 +14,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +23,7 @@ import pytest
 
 from gridkb.kb import KnowledgeBase
 from gridkb.records import Audience, Chunk
-from tests.api.conftest import ADMIN_KEY, WIDGET_KEY, LiveServer, free_port, web_settings  # noqa: F401 - session fixture
+from tests.api.conftest import ADMIN_KEY, WIDGET_KEY, LiveServer, serving, web_settings  # noqa: F401 - session fixture
 from tests.battery.conftest import long_only
 from tests.conftest import ROOT
 from tests.helpers import make_docx
@@ -162,33 +159,6 @@ def record(battery, prefix: str, questions: list, failures: dict[str, list[str]]
     for channel, name in names.items():
         battery.record(f"internal knowledge{prefix}: {name}", len(questions), failures[channel])
     return [f for found in failures.values() for f in found]
-
-
-@contextmanager
-def serving(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    """uvicorn serving the real app over ``settings`` on a free port."""
-    import uvicorn
-
-    from gridkb.api.app import create_app
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        raise RuntimeError("the battery server did not start")
-    try:
-        yield LiveServer(url, settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def finished(admin: httpx.Client, job: httpx.Response) -> dict:
