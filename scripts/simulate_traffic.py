@@ -24,7 +24,7 @@ from pathlib import Path
 from gridkb.config import Settings
 from gridkb.evaluation.datasets import load_dialogues, load_domain, load_unanswerable
 from gridkb.records import TicketStatus
-from gridkb.tickets.desk import ServiceDesk
+from gridkb.service import GridService
 
 CHINA = timezone(timedelta(hours=8))
 DATASETS = Path("eval/datasets")
@@ -60,7 +60,7 @@ def conversations(rng: random.Random, count: int) -> list[list[str]]:
     return [rng.choices(mix, weights)[0][1]() for _ in range(count)]
 
 
-def work_tickets(desk: ServiceDesk, rng: random.Random, agents: list[str]) -> int:
+def work_tickets(desk: GridService, rng: random.Random, agents: list[str]) -> int:
     """The agents take what is new and resolve what they hold; roughly one in ten is late."""
     done = 0
     for ticket in desk.tickets.queue(status=[TicketStatus.NEW], limit=1000):
@@ -87,7 +87,7 @@ def main() -> None:
     db = args.db or f"sqlite:///{workdir / 'service.sqlite'}"
     start = datetime(2026, 11, 24, 8, 0, tzinfo=CHINA)
     clock = SimulatedClock(start)
-    desk = ServiceDesk(Settings(kb_dir=args.kb, database_url=db, published_dir=workdir / "published"), clock=clock)
+    desk = GridService(Settings(kb_dir=args.kb, database_url=db, published_dir=workdir / "published"), clock=clock)
     desk.live.warm_up()
     desk.notices.publish("planned_outage", "人民路 10kV 线路检修计划停电", ["人民路", "幸福小区"], start, start + timedelta(hours=10),
                          cause="线路检修", restoration="预计 18:00 恢复送电", created_by="operator")

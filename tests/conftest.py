@@ -121,8 +121,8 @@ def clock() -> Clock:
 @pytest.fixture()
 def desk(built_kb, tmp_path: Path, clock: Clock):
     """A service desk over the session knowledge base (read only) and a fresh SQLite database."""
-    from gridkb.tickets.desk import ServiceDesk
+    from gridkb.service import GridService
 
     settings, _, _ = built_kb
     settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'service.sqlite'}", "published_dir": tmp_path / "published"})
-    return ServiceDesk(settings, clock=clock)
+    return GridService(settings, clock=clock)

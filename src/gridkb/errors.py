@@ -48,6 +48,10 @@ class KnowledgeBaseMissing(GridkbError):
     """No built knowledge base exists at the given directory."""
 
 
+class GenerationError(GridkbError):
+    """A built generation cannot be read: its manifest is missing, malformed or of an unknown version."""
+
+
 class BackendUnavailable(GridkbError):
     """An optional backend was selected but its extra is not installed or its server does not answer."""
 
@@ -124,6 +128,10 @@ class TicketNotFoundError(TicketError, NotFound):
 
 class AssignmentRefusedError(TicketError):
     """An agent may not assign this ticket: the assignee sees the customer's data unmasked."""
+
+
+class ReviewRefusedError(TicketError):
+    """Only admins approve or reject an answer proposed for the knowledge base."""
 
 
 class InvalidKeyError(GridkbError):

@@ -1,5 +1,6 @@
-"""Build a generation's indexes from its records: chunk table, BM25, dense vectors (chunks and FAQ
-questions) in Chroma. Vectors come through the embedding cache, so only new text is embedded."""
+"""Build a generation's indexes: embed chunks and FAQ wordings (through the embedding cache, so only new
+text is embedded), organise, then write the chunk table, BM25 and the dense vectors (Chroma, and the
+exact-search matrices of a small knowledge base) through the ``Generation``."""
 
 from __future__ import annotations
 
@@ -7,43 +8,45 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-import orjson
+import numpy as np
 
 from gridkb.config import Settings
 from gridkb.organisation.organise import Organisation, organise
 from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.production.lexicon import Lexicon
-from gridkb.records import Chunk
+from gridkb.records import Chunk, Document
 from gridkb.storage.bm25_index import Bm25Index
 from gridkb.storage.chroma_index import ChromaVectorIndex, drop_collection, list_collections, open_client
 from gridkb.storage.embedders import CachedEmbedder
 from gridkb.storage.exact_index import ExactVectorIndex
-from gridkb.storage.layout import CHUNK_VECTORS_FILE, CHUNKS_FILE, FAQ_QUESTIONS_FILE, FAQ_VECTORS_FILE, NO_END, date_number
-
-if TYPE_CHECKING:
-    from gridkb.ingest import DocRecord, Progress
+from gridkb.storage.generation import EmbedderInfo, FaqWording, Generation, GenerationFile, VectorStoreInfo, chunk_metadata
 
 
-def chunk_metadata(chunk: Chunk) -> dict[str, str | int | float | bool]:
-    return {
-        "doc_id": chunk.doc_id,
-        "kind": chunk.kind.value,
-        "audience": chunk.audience.value,
-        "category": chunk.category,
-        "valid_from": date_number(chunk.valid_from, 0),
-        "valid_to": date_number(chunk.valid_to, NO_END),
-    }
+class Progress(Protocol):
+    """What the build pipeline tells a progress display (the CLI's progress bar, an upload job, or nothing)."""
+
+    def start(self, stage: str, total: int) -> None: ...
+
+    def advance(self, stage: str, amount: int = 1) -> None: ...
+
+
+class Silent:
+    """The progress display that shows nothing."""
+
+    def start(self, stage: str, total: int) -> None:
+        pass
+
+    def advance(self, stage: str, amount: int = 1) -> None:
+        pass
 
 
 @dataclass
 class Built:
     embed_seconds: float
-    embedder_name: str
-    dim: int
-    vector_store: dict[str, str]
+    embedder: EmbedderInfo
+    vector_store: VectorStoreInfo
     organisation: Organisation
     organise_seconds: float = 0.0
 
@@ -53,66 +56,84 @@ def collection_names(kb_id: str, generation: str) -> tuple[str, str]:
     return f"gridkb-{kb_id}-{safe}-chunks", f"gridkb-{kb_id}-{safe}-faq"
 
 
+def faq_wordings(documents: Sequence[Document]) -> list[FaqWording]:
+    """Every way of asking each FAQ of ``documents``: its question, then its alternatives."""
+    return [
+        FaqWording(f"{faq.id}:{n}", text, faq.id)
+        for document in documents
+        for faq in document.faqs
+        for n, text in enumerate((faq.question, *faq.similar))
+    ]
+
+
 def build(
     kb_id: str,
-    staging: Path,
+    generation: Generation,
     settings: Settings,
     lexicon: Lexicon,
     embedder: CachedEmbedder,
-    records: Sequence["DocRecord"],
-    progress: "Progress",
+    documents: Sequence[Document],
+    chunks: Sequence[Chunk],
+    progress: Progress,
 ) -> Built:
-    chunks = [c for r in records for c in r.chunks]
-    all_questions = [
-        (f"{faq.id}:{n}", text, faq.id)
-        for r in records
-        for faq in r.document.faqs
-        for n, text in enumerate((faq.question, *faq.similar))
-    ]
-    progress.start("embed", len(chunks) + len(all_questions))
+    """Embed, organise and index ``chunks`` (of ``documents``, in order) into ``generation``."""
+    all_wordings = faq_wordings(documents)
+    progress.start("embed", len(chunks) + len(all_wordings))
     t0 = time.perf_counter()
     chunk_vectors = embedder.embed_passages([c.index_text for c in chunks], progress=lambda n: progress.advance("embed", n))
-    all_question_vectors = embedder.embed_passages([t for _, t, _ in all_questions], progress=lambda n: progress.advance("embed", n))
+    all_wording_vectors = embedder.embed_passages([w.text for w in all_wordings], progress=lambda n: progress.advance("embed", n))
     embed_seconds = time.perf_counter() - t0
 
     t1 = time.perf_counter()
     progress.start("organise", 1)
     taxonomy = Taxonomy.from_config(settings.config_dir)
     organisation = organise(
-        [r.document for r in records], chunks, chunk_vectors, lexicon, taxonomy, embedder, settings.classifier_training, date.today(), staging
+        documents, list(chunks), chunk_vectors, lexicon, taxonomy, embedder, settings.classifier_training, date.today(), generation
     )
     organise_seconds = time.perf_counter() - t1
     progress.advance("organise")
     progress.start("index", 1)
-    chunks = organisation.chunks
-    chunk_by_faq = {c.faq_id: c for c in chunks if c.faq_id}
-    keep = [i for i, (_, _, f) in enumerate(all_questions) if f in chunk_by_faq]
-    questions = [all_questions[i] for i in keep]
-    question_vectors = all_question_vectors[keep] if keep else all_question_vectors[:0]
-    (staging / CHUNKS_FILE).write_bytes(orjson.dumps([c.to_dict() for c in chunks]))
-    (staging / FAQ_QUESTIONS_FILE).write_bytes(orjson.dumps([{"id": i, "text": t, "faq_id": f} for i, t, f in questions]))
-    Bm25Index.build([lexicon.tokenize(c.index_text) for c in chunks]).save(staging / "bm25")
-    Bm25Index.build([lexicon.tokenize(t) for _, t, _ in questions]).save(staging / "bm25_faq")
+    organised = organisation.chunks
+    chunk_by_faq = {c.faq_id: c for c in organised if c.faq_id}
+    keep = [i for i, w in enumerate(all_wordings) if w.faq_id in chunk_by_faq]
+    wordings = [all_wordings[i] for i in keep]
+    wording_vectors = all_wording_vectors[keep] if keep else all_wording_vectors[:0]
+    generation.write_chunks(organised)
+    generation.write_faq_wordings(wordings)
+    Bm25Index.build([lexicon.tokenize(c.index_text) for c in organised]).save(generation.path(GenerationFile.CHUNK_BM25))
+    Bm25Index.build([lexicon.tokenize(w.text) for w in wordings]).save(generation.path(GenerationFile.FAQ_BM25))
+    store = _write_vectors(kb_id, generation, settings, organised, chunk_vectors, wordings, wording_vectors, chunk_by_faq)
+    progress.advance("index")
+    return Built(embed_seconds, EmbedderInfo(name=embedder.name, dim=embedder.dim), store, organisation, organise_seconds)
 
-    generation = staging.name.removeprefix(".staging-")
-    chunk_collection, faq_collection = collection_names(kb_id, generation)
-    client = open_client(staging / "chroma", settings.chroma_url)
+
+def _write_vectors(
+    kb_id: str,
+    generation: Generation,
+    settings: Settings,
+    chunks: Sequence[Chunk],
+    chunk_vectors: np.ndarray,
+    wordings: Sequence[FaqWording],
+    wording_vectors: np.ndarray,
+    chunk_by_faq: dict[str, Chunk],
+) -> VectorStoreInfo:
+    """Chroma collections for chunks and FAQ wordings, and the in-memory search matrices when small enough."""
+    chunk_collection, faq_collection = collection_names(kb_id, generation.name)
+    client = open_client(generation.path(GenerationFile.CHROMA), settings.chroma_url)
     ChromaVectorIndex(client, chunk_collection, settings.chroma_search_ef).add(
         [c.id for c in chunks], chunk_vectors, [chunk_metadata(c) for c in chunks]
     )
     ChromaVectorIndex(client, faq_collection, settings.chroma_search_ef).add(
-        [i for i, _, _ in questions],
-        question_vectors,
-        [{**chunk_metadata(chunk_by_faq[f]), "faq_id": f} for _, _, f in questions],
+        [w.id for w in wordings],
+        wording_vectors,
+        [{**chunk_metadata(chunk_by_faq[w.faq_id]), "faq_id": w.faq_id} for w in wordings],
     )
     if len(chunks) <= settings.exact_search_max_vectors:
-        ExactVectorIndex.save(staging / CHUNK_VECTORS_FILE, chunk_vectors)
-        ExactVectorIndex.save(staging / FAQ_VECTORS_FILE, question_vectors)
-    progress.advance("index")
-    store = {"mode": "server" if settings.chroma_url else "embedded", "chunks": chunk_collection, "faq": faq_collection}
-    if settings.chroma_url:
-        store["url"] = settings.chroma_url
-    return Built(embed_seconds, embedder.name, embedder.dim, store, organisation, organise_seconds)
+        ExactVectorIndex.save(generation.path(GenerationFile.CHUNK_VECTORS), chunk_vectors)
+        ExactVectorIndex.save(generation.path(GenerationFile.FAQ_VECTORS), wording_vectors)
+    return VectorStoreInfo(
+        mode="server" if settings.chroma_url else "embedded", chunks=chunk_collection, faq=faq_collection, url=settings.chroma_url or None
+    )
 
 
 def drop_stale_collections(settings: Settings, kb_id: str, live_generations: Sequence[str]) -> list[str]:

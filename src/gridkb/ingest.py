@@ -5,7 +5,8 @@ corpus ingested from another place is recognised. Unchanged files (same bytes, s
 pipeline fingerprint) reuse their previous records; changed ones are re-processed; files gone from an
 ingested folder are removed everywhere; a document found under a new key with the content of one whose
 file is gone is the same document, moved (replaced, not doubled). The new
-knowledge base is built aside and switched in atomically (see ``storage.layout``). A file that fails
+generation is written through ``storage.generation.Generation``, aside, and switched in atomically (see
+``storage.layout``). A file that fails
 is reported with its reason and the batch goes on; if it was ingested before, its previous version
 stays.
 """
@@ -19,7 +20,6 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import orjson
 
@@ -30,6 +30,7 @@ from gridkb.production.documents import SourceRoot, discover, file_hash, read_so
 from gridkb.production.documents import load_document
 from gridkb.production.extract import extract
 from gridkb.organisation.graph_links import add_organisation
+from gridkb.organisation.organise import Organisation
 from gridkb.organisation.taxonomy import TAXONOMY_FILE, Taxonomy
 from gridkb.production.graph import GENERIC_WORDS_FILE, GenericWords, build_graph
 from gridkb.production.lexicon import Lexicon
@@ -37,30 +38,17 @@ from gridkb.production.loaders import is_supported
 from gridkb.production.structure import build_sections
 from gridkb.records import Chunk, Document, Entity, FileFailure, IngestReport, Relation, Term
 from gridkb import indexing
+from gridkb.indexing import Progress, Silent
 from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache, create_embedder
-from gridkb.storage.layout import CONFIG_SNAPSHOT, KbLayout
+from gridkb.storage.generation import ConfigSnapshot, DocumentEntry, Generation, GenerationFile, GenerationStats, Manifest
+from gridkb.storage.graph_store import KnowledgeGraph
+from gridkb.storage.layout import KbLayout
 
 log = logging.getLogger(__name__)
 
 PIPELINE_VERSION = "6"  # bump when a code change alters what a build produces
 CONFIG_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt", TAXONOMY_FILE, GENERIC_WORDS_FILE)
 SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".txt", ".json", ".jsonl")
-
-
-class Progress(Protocol):
-    """What the pipeline tells a progress display (the CLI's progress bar, or nothing)."""
-
-    def start(self, stage: str, total: int) -> None: ...
-
-    def advance(self, stage: str, amount: int = 1) -> None: ...
-
-
-class _Silent:
-    def start(self, stage: str, total: int) -> None:
-        pass
-
-    def advance(self, stage: str, amount: int = 1) -> None:
-        pass
 
 
 @dataclass
@@ -118,33 +106,42 @@ def process_document(path: Path, settings: Settings, lexicon: Lexicon, source: s
 
 @dataclass
 class _Previous:
-    manifest: dict
-    directory: Path | None
+    """The generation being served when this ingest started (none for a first build)."""
+
+    manifest: Manifest | None
+    generation: Generation | None
+
+    @property
+    def documents(self) -> dict[str, DocumentEntry]:
+        return self.manifest.documents if self.manifest else {}
 
     def record(self, source: str) -> DocRecord | None:
-        entry = self.manifest.get("documents", {}).get(source)
-        if not entry or self.directory is None:
+        entry = self.documents.get(source)
+        if entry is None or self.generation is None:
             return None
-        path = self.directory / "records" / f"{entry['id']}.json"
-        return DocRecord.from_json(path.read_bytes()) if path.exists() else None
+        data = self.generation.read_record(entry.id)
+        return DocRecord.from_json(data) if data is not None else None
 
     def path_of(self, source: str) -> Path:
         """Where an earlier document's file was (before keys were relative, the key was that path)."""
-        entry = self.manifest.get("documents", {}).get(source, {})
-        return Path(entry.get("path") or source).resolve()
+        entry = self.documents.get(source)
+        return Path((entry.path if entry else None) or source).resolve()
 
 
 def _load_previous(layout: KbLayout) -> _Previous:
+    """The served generation; raises GenerationError when its manifest is one this gridkb cannot read
+    (a newer gridkb's build is never overwritten by guesswork)."""
     current = layout.current()
     if current is None:
-        return _Previous({}, None)
-    return _Previous(orjson.loads((current / "manifest.json").read_bytes()), current)
+        return _Previous(None, None)
+    generation = Generation(current)
+    return _Previous(generation.read_manifest(), generation)
 
 
 def _roots(paths: Iterable[Path | SourceRoot], previous: _Previous, report: IngestReport) -> list[SourceRoot]:
     """The roots of this run. A file given on its own keeps the key it had when ingested before (from
     its folder); two folders of the same name would share keys, so the second is refused."""
-    by_path = {str(previous.path_of(s)): s for s in previous.manifest.get("documents", {})}
+    by_path = {str(previous.path_of(s)): s for s in previous.documents}
     roots: list[SourceRoot] = []
     for given in paths:
         root = given if isinstance(given, SourceRoot) else SourceRoot.of(given)
@@ -163,7 +160,7 @@ def _roots(paths: Iterable[Path | SourceRoot], previous: _Previous, report: Inge
 
 def ingest(paths: Iterable[Path | SourceRoot], settings: Settings, progress: Progress | None = None) -> IngestReport:
     """Ingest files and folders into the knowledge base at ``settings.kb_dir``; returns what happened."""
-    progress = progress or _Silent()
+    progress = progress or Silent()
     layout = KbLayout(settings.kb_dir)
     started = time.perf_counter()
     with layout.writer_lock():
@@ -171,13 +168,13 @@ def ingest(paths: Iterable[Path | SourceRoot], settings: Settings, progress: Pro
         report = IngestReport()
         previous = _load_previous(layout)
         fingerprint = pipeline_fingerprint(settings)
-        same_pipeline = previous.manifest.get("fingerprint") == fingerprint
+        same_pipeline = previous.manifest is not None and previous.manifest.fingerprint == fingerprint
         lexicon = Lexicon.load(settings.config_dir)
         roots = _roots(paths, previous, report)
         files: dict[str, Path] = {}
         records = _collect(roots, settings, lexicon, previous, same_pipeline, report, progress, files)
         moved_from = _recognise_moves(records, files, previous, report)
-        for source in previous.manifest.get("documents", {}):
+        for source in previous.documents:
             if source in records or source in moved_from:
                 continue
             if any(r.complete and r.holds(source) for r in roots) and not any(f.path == source for f in report.failed):
@@ -186,9 +183,9 @@ def ingest(paths: Iterable[Path | SourceRoot], settings: Settings, progress: Pro
                 records[source] = kept  # outside this run's folders, or failed now: keep what we had
         locations = {s: str(files.get(s) or previous.path_of(s)) for s in records}
         report.seconds["parse"] = round(time.perf_counter() - started, 3)
-        if not (report.added or report.updated or report.removed or report.moved) and previous.directory is not None and same_pipeline:
-            report.generation = previous.directory.name
-            _fill_counts(report, previous.manifest.get("stats", {}))
+        if not (report.added or report.updated or report.removed or report.moved) and previous.generation and previous.manifest and same_pipeline:
+            report.generation = previous.generation.name
+            _fill_counts(report, previous.manifest.stats)
             report.seconds["total"] = round(time.perf_counter() - started, 3)
             return report
         _build_generation(layout, settings, lexicon, records, locations, fingerprint, report, progress)
@@ -211,7 +208,7 @@ def _collect(
     """Records of every file under ``roots`` by key; fills ``files`` (key → resolved path)."""
     found = [(root.key(path), path) for root in roots for path in discover([root.path])]
     progress.start("parse", len(found))
-    known = previous.manifest.get("documents", {})
+    known = previous.documents
     records: dict[str, DocRecord] = {}
     for source, path in found:
         progress.advance("parse")
@@ -221,7 +218,7 @@ def _collect(
             continue
         try:
             digest = file_hash(read_source(path, settings.max_file_bytes), path)
-            if same_pipeline and known.get(source, {}).get("content_hash") == digest:
+            if same_pipeline and source in known and known[source].content_hash == digest:
                 if (kept := previous.record(source)) is not None:
                     records[source] = kept
                     report.unchanged += 1
@@ -243,9 +240,9 @@ def _recognise_moves(records: dict[str, DocRecord], files: dict[str, Path], prev
     whose file is gone or is this very file (a renamed folder; a build keyed by absolute paths): the
     same document under a new key. Reported as moved; returns the old keys, which are dropped."""
     by_hash: dict[str, list[str]] = {}
-    for old, entry in previous.manifest.get("documents", {}).items():
+    for old, entry in previous.documents.items():
         if old not in records and not any(f.path == old for f in report.failed):
-            by_hash.setdefault(entry.get("content_hash", ""), []).append(old)
+            by_hash.setdefault(entry.content_hash, []).append(old)
     replaced: set[str] = set()
     for new in list(report.added):
         for old in by_hash.get(records[new].document.content_hash, []):
@@ -268,85 +265,90 @@ def _build_generation(
     report: IngestReport,
     progress: Progress,
 ) -> None:
+    """Write a complete new generation from ``records`` (keyed by source) and make it current."""
     staging = layout.new_staging()
-    (staging / "records").mkdir()
     ordered = [records[s] for s in sorted(records)]
     for record in ordered:
-        (staging / "records" / f"{record.document.id}.json").write_bytes(record.to_json())
-    chunks = [c for r in ordered for c in r.chunks]
-    faqs = [f for r in ordered for f in r.document.faqs]
+        staging.write_record(record.document.id, record.to_json())
     cache = EmbeddingCache(layout.embedding_cache)
     try:
         embedder = CachedEmbedder(create_embedder(settings), cache, settings.embedding_batch_size)
         t0 = time.perf_counter()
-        built = indexing.build(layout.kb_id(), staging, settings, lexicon, embedder, ordered, progress)
+        documents, chunks = [r.document for r in ordered], [c for r in ordered for c in r.chunks]
+        built = indexing.build(layout.kb_id(), staging, settings, lexicon, embedder, documents, chunks, progress)
         report.seconds["embed"] = round(built.embed_seconds, 3)
         report.seconds["index"] = round(time.perf_counter() - t0 - built.embed_seconds - built.organise_seconds, 3)
         report.embedded = embedder.misses
     finally:
         cache.close()
+    report.seconds["organise"] = round(built.organise_seconds, 3)
     t1 = time.perf_counter()
     progress.start("graph", 1)
-    report.seconds["organise"] = round(built.organise_seconds, 3)
-    organisation = built.organisation
+    graph = _build_graph(settings, lexicon, ordered, built.organisation)
+    graph.save(staging.path(GenerationFile.GRAPH))
+    report.seconds["graph"] = round(time.perf_counter() - t1, 3)
+    progress.advance("graph")
+    stats = GenerationStats(
+        documents=len(ordered),
+        chunks=len(chunks),
+        faqs=sum(len(d.faqs) for d in documents),
+        terms=len({t.name for r in ordered for t in r.terms}),  # a term defined in two documents is one term
+        entities=sum(1 for _ in graph.nodes("entity")),  # generic words are not entities
+        graph_nodes=graph.number_of_nodes(),
+        graph_edges=graph.number_of_edges(),
+        duplicate_groups=len(built.organisation.duplicates),
+        conflicts=len(built.organisation.conflicts),
+    )
+    staging.write_manifest(
+        Manifest(
+            generation=staging.name,
+            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            fingerprint=fingerprint,
+            embedder=built.embedder,
+            vector_store=built.vector_store,
+            stats=stats,
+            config=_snapshot_config(settings, staging.path(GenerationFile.CONFIG)),
+            documents={r.document.source: _document_entry(r, locations.get(r.document.source)) for r in ordered},
+        )
+    )
+    report.generation = layout.publish(staging).name
+    _fill_counts(report, stats)
+
+
+def _build_graph(settings: Settings, lexicon: Lexicon, ordered: Sequence[DocRecord], organisation: Organisation) -> KnowledgeGraph:
+    """The knowledge graph of the organised chunks, their entities, terms and relations."""
     entities = {e.id: e for e in lexicon.entities}
     for record in ordered:
         for entity in record.entities:
             entities.setdefault(entity.id, entity)
-    terms = [t for r in ordered for t in r.terms]
     organised = {c.id: c for c in organisation.chunks}
     graph = build_graph(
         ((r.document, [organised[c.id] for c in r.chunks]) for r in ordered),
         entities.values(),
-        terms,
+        [t for r in ordered for t in r.terms],
         (x for r in ordered for x in r.relations),
         lexicon,
         GenericWords.load(settings.config_dir),
     )
     add_organisation(graph, organisation, Taxonomy.from_config(settings.config_dir))
-    graph.save(staging / "graph.json")
-    report.seconds["graph"] = round(time.perf_counter() - t1, 3)
-    progress.advance("graph")
-    stats = {
-        "documents": len(ordered),
-        "chunks": len(chunks),
-        "faqs": len(faqs),
-        "terms": len({t.name for t in terms}),  # a term defined in two documents is one term
-        "entities": sum(1 for _ in graph.nodes("entity")),  # generic words are not entities
-        "graph_nodes": graph.number_of_nodes(),
-        "graph_edges": graph.number_of_edges(),
-        "duplicate_groups": len(organisation.duplicates),
-        "conflicts": len(organisation.conflicts),
-    }
-    manifest = {
-        "generation": staging.name.removeprefix(".staging-"),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "fingerprint": fingerprint,
-        "embedder": {"name": built.embedder_name, "dim": built.dim},
-        "vector_store": built.vector_store,
-        "stats": stats,
-        "config": _snapshot_config(settings, staging / CONFIG_SNAPSHOT),
-        "documents": {
-            r.document.source: {
-                "id": r.document.id,
-                "path": locations.get(r.document.source),
-                "content_hash": r.document.content_hash,
-                "title": r.document.title,
-                "format": r.document.format,
-                "audience": r.document.meta.audience.value,
-                "chunks": len(r.chunks),
-                "faqs": len(r.document.faqs),
-            }
-            for r in ordered
-        },
-    }
-    (staging / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-    final = layout.publish(staging)
-    report.generation = final.name
-    _fill_counts(report, stats)
+    return graph
 
 
-def _snapshot_config(settings: Settings, target: Path) -> dict[str, object]:
+def _document_entry(record: DocRecord, path: str | None) -> DocumentEntry:
+    document = record.document
+    return DocumentEntry(
+        id=document.id,
+        path=path,
+        content_hash=document.content_hash,
+        title=document.title,
+        format=document.format,
+        audience=document.meta.audience,
+        chunks=len(record.chunks),
+        faqs=len(document.faqs),
+    )
+
+
+def _snapshot_config(settings: Settings, target: Path) -> ConfigSnapshot:
     """Copy the configuration this build used into the generation, so that the knowledge base answers
     and rebuilds the same way wherever it is used from; returns what the manifest records."""
     target.mkdir()
@@ -358,13 +360,13 @@ def _snapshot_config(settings: Settings, target: Path) -> dict[str, object]:
     source = settings.config_dir.resolve()
     # a previous generation's copy goes away with that generation: then only the new copy counts
     from_generation = source.is_relative_to(target.parent.parent.resolve())
-    return {
-        "source": None if from_generation else str(source),
-        "classifier_training": str(settings.classifier_training.resolve()),
-        "files": sorted(p.name for p in target.iterdir()),
-    }
+    return ConfigSnapshot(
+        source=None if from_generation else str(source),
+        classifier_training=str(settings.classifier_training.resolve()),
+        files=tuple(sorted(p.name for p in target.iterdir())),
+    )
 
 
-def _fill_counts(report: IngestReport, stats: dict) -> None:
+def _fill_counts(report: IngestReport, stats: GenerationStats) -> None:
     for key in ("documents", "chunks", "faqs", "terms", "entities", "graph_nodes", "graph_edges"):
-        setattr(report, key, int(stats.get(key, 0)))
+        setattr(report, key, getattr(stats, key))

@@ -1,5 +1,9 @@
-"""The KnowledgeBase facade: opens the current generation of a built knowledge base and wires the
-layers to it. The CLI and the API use this one object; it holds no global state.
+"""``KnowledgeBase``: the read handle on one generation of a built knowledge base.
+
+It opens the generation being served when it is created and reads every file of it through
+``storage.generation.Generation``, loading each index, model and table on first use. It holds no
+global state; the application layer (search, answers, recommendation) and the services above it
+read the knowledge base through it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import orjson
 
 from gridkb.config import Settings
 from gridkb.errors import ConfigError
@@ -24,7 +27,8 @@ from gridkb.records import Chunk, Classification, Conflict, DuplicateGroup
 from gridkb.storage.bm25_index import Bm25Index
 from gridkb.storage.embedders import EmbeddingCache, QueryVectorCache, create_embedder
 from gridkb.storage.exact_index import ExactVectorIndex
-from gridkb.storage.layout import CHUNK_VECTORS_FILE, CHUNKS_FILE, CLASSIFIER_FILE, FAQ_QUESTIONS_FILE, FAQ_VECTORS_FILE, ORGANISATION_FILE, KbLayout
+from gridkb.storage.generation import FaqWording, Generation, GenerationFile, Manifest
+from gridkb.storage.layout import KbLayout
 
 if TYPE_CHECKING:
     from gridkb.storage.chroma_index import ChromaVectorIndex
@@ -55,31 +59,36 @@ class KbStats:
 
 
 class KnowledgeBase:
-    """Read access to one generation; open a new instance to see a newer ingest."""
+    """The read handle on one generation: the one being served when it was opened. It never changes
+    under its reader; open a new instance to see a newer ingest. Raises KnowledgeBaseMissing when
+    nothing was built, GenerationError when the generation cannot be read."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.layout = KbLayout(settings.kb_dir)
-        self.directory: Path = self.layout.require_current()
-        self.manifest: dict[str, Any] = orjson.loads((self.directory / "manifest.json").read_bytes())
+        self.generation: Generation = self.layout.open_current()
+        self.manifest: Manifest = self.generation.read_manifest()
+
+    @property
+    def directory(self) -> Path:
+        return self.generation.directory
 
     def stats(self) -> KbStats:
-        s = self.manifest["stats"]
-        store = self.manifest["vector_store"]
+        s, store = self.manifest.stats, self.manifest.vector_store
         return KbStats(
-            documents=s["documents"],
-            chunks=s["chunks"],
-            faqs=s["faqs"],
-            terms=s["terms"],
-            entities=s["entities"],
-            graph_nodes=s["graph_nodes"],
-            graph_edges=s["graph_edges"],
-            duplicate_groups=s.get("duplicate_groups", 0),
-            conflicts=s.get("conflicts", 0),
-            generation=self.manifest["generation"],
-            created=self.manifest["created"],
-            embedder=self.manifest["embedder"]["name"],
-            vector_store=store["mode"] + (f" ({store['url']})" if store.get("url") else ""),
+            documents=s.documents,
+            chunks=s.chunks,
+            faqs=s.faqs,
+            terms=s.terms,
+            entities=s.entities,
+            graph_nodes=s.graph_nodes,
+            graph_edges=s.graph_edges,
+            duplicate_groups=s.duplicate_groups,
+            conflicts=s.conflicts,
+            generation=self.manifest.generation,
+            created=self.manifest.created,
+            embedder=self.manifest.embedder.name,
+            vector_store=store.mode + (f" ({store.url})" if store.url else ""),
         )
 
     @cached_property
@@ -92,11 +101,11 @@ class KnowledgeBase:
 
     @cached_property
     def classifier(self) -> CategoryClassifier:
-        return CategoryClassifier.load(self.directory / CLASSIFIER_FILE, self.taxonomy)
+        return CategoryClassifier.load(self.generation.path(GenerationFile.CLASSIFIER), self.taxonomy)
 
     @cached_property
     def organisation(self) -> dict[str, Any]:
-        return dict(orjson.loads((self.directory / ORGANISATION_FILE).read_bytes()))
+        return self.generation.read_organisation()
 
     @property
     def duplicates(self) -> list[DuplicateGroup]:
@@ -150,7 +159,7 @@ class KnowledgeBase:
     def embedder(self):  # type: ignore[no-untyped-def]
         """The query embedder; it must be the model the knowledge base was built with."""
         embedder = create_embedder(self.settings)
-        built_with = self.manifest["embedder"]["name"]
+        built_with = self.manifest.embedder.name
         if embedder.name != built_with:
             raise ConfigError(f"the knowledge base was built with '{built_with}' but the settings select '{embedder.name}': re-ingest or change GRIDKB_EMBEDDING_BACKEND")
         return embedder
@@ -158,15 +167,25 @@ class KnowledgeBase:
     @cached_property
     def chunks(self) -> list[Chunk]:
         """All chunks in index-row order (BM25 rows and this list line up)."""
-        return [Chunk.from_dict(c) for c in orjson.loads((self.directory / CHUNKS_FILE).read_bytes())]
+        return self.generation.read_chunks()
 
     @cached_property
     def chunk_by_id(self) -> dict[str, Chunk]:
         return {c.id: c for c in self.chunks}
 
     @cached_property
+    def faq_wordings(self) -> list[FaqWording]:
+        """Every FAQ wording (question and alternatives) in FAQ-index row order."""
+        return self.generation.read_faq_wordings()
+
+    @cached_property
     def bm25(self) -> Bm25Index:
-        return Bm25Index.load(self.directory / "bm25", len(self.chunks))
+        return Bm25Index.load(self.generation.path(GenerationFile.CHUNK_BM25), len(self.chunks))
+
+    @cached_property
+    def faq_bm25(self) -> Bm25Index:
+        """Keyword index over ``faq_wordings`` (rows line up)."""
+        return Bm25Index.load(self.generation.path(GenerationFile.FAQ_BM25), len(self.faq_wordings))
 
     @cached_property
     def bm25_vocabulary(self) -> set[str]:
@@ -181,41 +200,41 @@ class KnowledgeBase:
     def graph(self) -> KnowledgeGraph:
         from gridkb.storage.graph_store import KnowledgeGraph  # networkx: only for commands that walk the graph
 
-        return KnowledgeGraph.load(self.directory / "graph.json")
+        return KnowledgeGraph.load(self.generation.path(GenerationFile.GRAPH))
 
     @cached_property
     def _chroma_client(self) -> Any:
         from gridkb.storage.chroma_index import open_client  # only when a command needs Chroma (0.5 s to import)
 
-        store = self.manifest["vector_store"]
-        return open_client(self.directory / "chroma", store.get("url") if store["mode"] == "server" else None)
+        return open_client(self.generation.path(GenerationFile.CHROMA), self.manifest.vector_store.server_url)
 
     @cached_property
     def vectors(self) -> ChromaVectorIndex:
         from gridkb.storage.chroma_index import ChromaVectorIndex
 
-        return ChromaVectorIndex(self._chroma_client, self.manifest["vector_store"]["chunks"], self.settings.chroma_search_ef, create=False)
+        return ChromaVectorIndex(self._chroma_client, self.manifest.vector_store.chunks, self.settings.chroma_search_ef, create=False)
 
     @cached_property
     def faq_vectors(self) -> ChromaVectorIndex:
         from gridkb.storage.chroma_index import ChromaVectorIndex
 
-        return ChromaVectorIndex(self._chroma_client, self.manifest["vector_store"]["faq"], self.settings.chroma_search_ef, create=False)
+        return ChromaVectorIndex(self._chroma_client, self.manifest.vector_store.faq, self.settings.chroma_search_ef, create=False)
 
     @cached_property
     def exact_vectors(self) -> ExactVectorIndex | None:
         """Chunk vectors in memory, rows in ``chunks`` order; None when the index is too large."""
         ids = [c.id for c in self.chunks]
-        if (self.directory / CHUNK_VECTORS_FILE).is_file():
-            return ExactVectorIndex.read(self.directory / CHUNK_VECTORS_FILE, ids, self.settings.exact_search_max_vectors)
+        matrix = self.generation.path(GenerationFile.CHUNK_VECTORS)
+        if matrix.is_file():
+            return ExactVectorIndex.read(matrix, ids, self.settings.exact_search_max_vectors)
         return self._exact(self.vectors, ids)
 
     @cached_property
     def exact_faq_vectors(self) -> ExactVectorIndex | None:
         """FAQ question vectors in memory; None when the index is too large."""
-        if (self.directory / FAQ_VECTORS_FILE).is_file():
-            ids = [q["id"] for q in orjson.loads((self.directory / FAQ_QUESTIONS_FILE).read_bytes())]
-            return ExactVectorIndex.read(self.directory / FAQ_VECTORS_FILE, ids, self.settings.exact_search_max_vectors)
+        matrix = self.generation.path(GenerationFile.FAQ_VECTORS)
+        if matrix.is_file():
+            return ExactVectorIndex.read(matrix, [w.id for w in self.faq_wordings], self.settings.exact_search_max_vectors)
         return self._exact(self.faq_vectors, None)
 
     def _exact(self, index: ChromaVectorIndex, order: list[str] | None) -> ExactVectorIndex | None:

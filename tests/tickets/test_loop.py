@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from gridkb.cli import app
 from gridkb.ingest import ingest
 from gridkb.records import Publication, Queue, TicketStatus
-from gridkb.tickets.desk import ServiceDesk
+from gridkb.service import GridService
 
 QUESTION = "低保户有没有电费补贴？"
 PARAPHRASE = "低保家庭交电费能享受补贴吗"
@@ -20,7 +20,7 @@ def test_a_resolved_ticket_teaches_the_bot(fresh_kb, tmp_path, clock):
     settings, corpus = fresh_kb
     settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'service.sqlite'}", "published_dir": tmp_path / "published"})
     ingest([corpus], settings)
-    desk = ServiceDesk(settings, clock=clock)
+    desk = GridService(settings, clock=clock)
     before = desk.live.current().generation
 
     first = desk.chat(None, QUESTION)

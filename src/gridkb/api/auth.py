@@ -7,8 +7,7 @@
   the service: admins create agent and admin keys, which are stored only as hashes.
 - Every other endpoint refuses anonymous calls.
 
-Counters live in Redis when ``GRIDKB_REDIS_URL`` is set, else in the service database: never in
-process memory, so every worker and host behind a load balancer counts the same client together.
+Widget clients are rate-limited by the library's counters (``gridkb.ratelimit``, built by the root).
 """
 
 from __future__ import annotations
@@ -16,21 +15,15 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 
 from gridkb.config import Settings
 from gridkb.records import Role
-from gridkb.storage.counters import Counters
-from gridkb.tickets.keys import ApiKeys
-
-WINDOW = timedelta(minutes=1)
+from gridkb.service import Actor, GridService
 
 
 @dataclass(frozen=True)
-class Caller:
-    name: str
-    role: Role
-    department: str = ""  # an agent's department: the tickets they may take (assign)
+class Caller(Actor):
+    """Who is calling: name, role and an agent's department (the tickets they may take)."""
 
     @property
     def staff(self) -> bool:
@@ -125,10 +118,10 @@ def bootstrap_admin_key(settings: Settings) -> str:
 
 
 class Authenticator:
-    def __init__(self, settings: Settings, keys: ApiKeys) -> None:
-        self.keys = keys
-        self.widget_key = settings.widget_key
-        self.admin_key = bootstrap_admin_key(settings)
+    def __init__(self, service: GridService) -> None:
+        self.keys = service.keys
+        self.widget_key = service.settings.widget_key
+        self.admin_key = bootstrap_admin_key(service.settings)
 
     def identify(self, authorization: str | None) -> Caller | None:
         """The caller of a request from its ``Authorization: Bearer KEY`` header; None when anonymous or unknown."""
@@ -151,19 +144,3 @@ class Authenticator:
 def _same_key(given: str, expected: str) -> bool:
     """Constant-time comparison of any header text (compare_digest refuses non-ASCII str: `Bearer 密钥`)."""
     return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
-
-
-class RateLimiter:
-    """Fixed one-minute windows per client, counted where every worker sees them."""
-
-    def __init__(self, limit: int, counters: Counters) -> None:
-        self.limit = limit
-        self.counters = counters
-
-    def allow(self, client: str, now: datetime | None = None) -> tuple[bool, int]:
-        """(allowed, seconds until the window resets) for one more request of ``client``."""
-        now = now or datetime.now(timezone.utc)
-        seconds = WINDOW.total_seconds()
-        window = int(now.timestamp() // seconds)
-        count = self.counters.hit(f"rate:{client}:{window}", now, WINDOW * 2)
-        return count <= self.limit, int((window + 1) * seconds - now.timestamp()) + 1

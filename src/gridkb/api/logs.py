@@ -4,7 +4,7 @@ Every log record of the process is masked as it is made (a record factory, so a 
 handler unmasked, whichever logger it comes from): its message, its arguments, its traceback. The
 access log's request line is URL-decoded first (``?q=%E7%94%B5%E8%AF%9D13812345678`` hides the
 number from a plain search) and logged decoded and masked. Request bodies are never logged: the
-service database hides statement parameters from its errors (``storage/service_db.py``).
+service database hides statement parameters from its errors (``storage/service_db/engine.py``).
 """
 
 from __future__ import annotations

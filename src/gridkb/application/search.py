@@ -5,6 +5,7 @@ and category filters, duplicate collapsing and highlighted snippets.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
@@ -16,7 +17,6 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-import orjson
 
 from gridkb.application.pinyin import PinyinResolver
 from gridkb.kb import KnowledgeBase
@@ -24,11 +24,12 @@ from gridkb.organisation.linking import expansion_terms
 from gridkb.production.normalize import normalize_query
 from gridkb.records import Audience, Chunk, Classification
 from gridkb.storage.bm25_index import Bm25Index
-from gridkb.storage.layout import FAQ_QUESTIONS_FILE, NO_END, date_number
+from gridkb.storage.generation import NO_END, date_number
 
 MAX_QUERY_CHARS = 500
 QUESTION_WORDS = ("什么", "怎么", "怎样", "多少", "多久", "哪里", "需要", "可以", "能不能", "要不要", "是不是", "为什么", "几天", "资料", "办理", "申请")
 CANDIDATES = 40
+SNIPPET_WIDTH = 160
 
 
 class Retriever(str, Enum):
@@ -113,14 +114,24 @@ def _cosines(vectors: dict[str, np.ndarray], query: np.ndarray) -> dict[str, flo
     return {i: float(np.dot(v, query)) for i, v in vectors.items()}
 
 
-def highlight(text: str, terms: Sequence[str], width: int = 160) -> tuple[str, tuple[tuple[int, int], ...]]:
+def highlight(text: str, terms: Sequence[str], width: int = SNIPPET_WIDTH) -> tuple[str, tuple[tuple[int, int], ...]]:
     """A snippet of ``text`` around the densest match of ``terms``, with the matching spans."""
+    return _highlight(text, _terms_pattern(terms), width)
+
+
+def _terms_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
+    """The search terms worth highlighting (two characters or more, or a number), longest first."""
     terms = sorted({t for t in terms if len(t) >= 2 or t.isdigit()}, key=len, reverse=True)
-    pattern = re.compile("|".join(re.escape(t) for t in terms)) if terms else None
+    return re.compile("|".join(re.escape(t) for t in terms)) if terms else None
+
+
+def _highlight(text: str, pattern: re.Pattern[str] | None, width: int) -> tuple[str, tuple[tuple[int, int], ...]]:
     matches = list(pattern.finditer(text)) if pattern else []
     start = 0
     if matches and len(text) > width:
-        best = max(range(len(matches)), key=lambda i: sum(1 for m in matches if matches[i].start() <= m.start() < matches[i].start() + width))
+        starts = [m.start() for m in matches]  # increasing: matches do not overlap
+        # the first match that begins the window holding the most matches
+        best = max(range(len(starts)), key=lambda i: bisect.bisect_left(starts, starts[i] + width) - i)
         start = max(0, matches[best].start() - 20)
     snippet = text[start : start + width]
     spans = tuple((m.start() - start, m.end() - start) for m in matches if m.start() >= start and m.end() <= start + width)
@@ -159,11 +170,11 @@ class Searcher:
     @cached_property
     def faq_rows(self) -> list[dict[str, str]]:
         """Every FAQ wording (the question and each alternative): ``id`` (faq id:n), ``text``, ``faq_id``."""
-        return list(orjson.loads((self.kb.directory / FAQ_QUESTIONS_FILE).read_bytes()))
+        return [w.to_dict() for w in self.kb.faq_wordings]
 
     @cached_property
     def _faq_bm25(self) -> Bm25Index:
-        return Bm25Index.load(self.kb.directory / "bm25_faq", len(self.faq_rows))
+        return self.kb.faq_bm25
 
     @cached_property
     def _chunk_of_faq(self) -> dict[str, str]:
@@ -346,11 +357,12 @@ class Searcher:
         for item in sorted(fused, key=lambda i: -fused[i]):
             groups.setdefault(by_id[item].canonical_id or item, []).append(item)
         hits = []
+        pattern = _terms_pattern(tokens)  # one pattern for every snippet of this query
         for head, members in list(groups.items())[:k]:  # groups are in fused order: only the top k need snippets
             best = members[0]
             chunk = by_id[head] if head in fused else by_id[best]
             scores = [raw.get(m, {}) for m in members]
-            snippet, spans = highlight(chunk.text, tokens)
+            snippet, spans = _highlight(chunk.text, pattern, SNIPPET_WIDTH)
             hits.append(
                 SearchHit(
                     chunk=chunk,

@@ -78,7 +78,7 @@ def run_domain(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
     unanswerable = ds.sample(ds.load_unanswerable(options.datasets_dir / "unanswerable.jsonl", split), options.limit)
     systems = gridkb_systems(kb)
     if options.baseline:
-        files = {src: Path(entry.get("path") or src) for src, entry in kb.manifest["documents"].items()}  # key → file
+        files = {src: Path(entry.path or src) for src, entry in kb.manifest.documents.items()}  # key → file
         documents = [(src, load_document(path, settings.max_file_bytes, src).original_text) for src, path in files.items()]
         systems.append(_baseline(kb, documents, settings.kb_dir.parent / (settings.kb_dir.name + "-eval") / "baseline-domain", log))
     gold = ds.GoldIndex(Path("."))

@@ -23,7 +23,7 @@ from gridkb.organisation.dedup import RELATED_COSINE, duplicate_groups, related_
 from gridkb.organisation.taxonomy import UNKNOWN, Taxonomy
 from gridkb.production.lexicon import Lexicon
 from gridkb.records import Chunk, ChunkKind, Conflict, Document, DuplicateGroup
-from gridkb.storage.layout import CLASSIFIER_FILE, ORGANISATION_FILE
+from gridkb.storage.generation import Generation, GenerationFile
 
 if TYPE_CHECKING:
     from gridkb.storage.embedders import CachedEmbedder
@@ -39,17 +39,15 @@ class Organisation:
     related: list[tuple[str, str, float]] = field(default_factory=list)
     supersedes: dict[str, str] = field(default_factory=dict)  # source → superseded source
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "document_categories": self.document_categories,
-                "duplicates": [g.to_dict() for g in self.duplicates],
-                "conflicts": [c.to_dict() for c in self.conflicts],
-                "supersedes": self.supersedes,
-                "related": self.related,
-            },
-            ensure_ascii=False,
-        )
+    def to_dict(self) -> dict[str, object]:
+        """What ``organisation.json`` holds (the chunks are in the chunk table)."""
+        return {
+            "document_categories": self.document_categories,
+            "duplicates": [g.to_dict() for g in self.duplicates],
+            "conflicts": [c.to_dict() for c in self.conflicts],
+            "supersedes": self.supersedes,
+            "related": self.related,
+        }
 
 
 def training_examples(
@@ -133,12 +131,12 @@ def organise(
     embedder: "CachedEmbedder",
     training_extra: Path | None,
     today: date,
-    out_dir: Path,
+    generation: Generation,
 ) -> Organisation:
-    """Organise one generation; writes the classifier and ``organisation.json`` into ``out_dir``."""
+    """Organise one generation; writes its classifier and its organisation file into ``generation``."""
     examples = training_examples(documents, chunks, vectors, taxonomy, embedder, training_extra)
     classifier = CategoryClassifier.train(taxonomy, examples)
-    classifier.save(out_dir / CLASSIFIER_FILE)
+    classifier.save(generation.path(GenerationFile.CLASSIFIER))
     links = _resolve_supersedes(documents)
     chunks = _apply_supersedes(chunks, documents, links)
     chunks, doc_categories = _classify_chunks(chunks, vectors, classifier)
@@ -155,5 +153,5 @@ def organise(
         related=related_pairs(chunks, neighbours, same_group),
         supersedes=links,
     )
-    (out_dir / ORGANISATION_FILE).write_text(organisation.to_json(), encoding="utf-8")
+    generation.write_organisation(organisation.to_dict())
     return organisation

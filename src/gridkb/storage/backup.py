@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from gridkb.config import Settings
 from gridkb.errors import BackupError
 from gridkb.storage.consistency import check_generation, sqlite_integrity
+from gridkb.storage.generation import Generation
 from gridkb.storage.layout import KbLayout
 from gridkb.storage.service_db import migrate
 
@@ -246,7 +247,7 @@ def _restore_knowledge_base(source: Path, kb_dir: Path, generation: str) -> list
             shutil.copytree(source / "generations" / generation, staging)
             if final.is_dir():  # a damaged copy of the same generation: keep it aside
                 final.rename(final.with_name(f".damaged-{generation}-{time.strftime('%Y%m%dT%H%M%S')}"))
-            layout.publish(staging)
+            layout.publish(Generation(staging))
         else:
             layout.make_current(final)
         for name in ("KB_ID", layout.embedding_cache.name):  # never replace a live id or a newer cache

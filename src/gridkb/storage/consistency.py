@@ -10,12 +10,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import orjson
 
-from gridkb.storage.layout import CHUNK_VECTORS_FILE, CHUNKS_FILE, FAQ_QUESTIONS_FILE, FAQ_VECTORS_FILE, MANIFEST_FILE, KbLayout
+from gridkb.errors import GenerationError
+from gridkb.storage.generation import Generation, GenerationFile, Manifest
+from gridkb.storage.layout import KbLayout
 
 
 @dataclass(frozen=True)
@@ -36,24 +37,26 @@ def check_knowledge_base(kb_dir: Path) -> ConsistencyReport:
 
 def check_generation(directory: Path) -> ConsistencyReport:
     """Compare the chunk ids of every store of a generation; each disagreement is one problem line."""
+    generation = Generation(directory)
     try:
-        manifest = orjson.loads((directory / MANIFEST_FILE).read_bytes())
-        chunk_ids = [c["id"] for c in orjson.loads((directory / CHUNKS_FILE).read_bytes())]
-        faq_ids = [q["id"] for q in orjson.loads((directory / FAQ_QUESTIONS_FILE).read_bytes())]
-    except (OSError, orjson.JSONDecodeError, KeyError, TypeError) as error:
+        manifest = generation.read_manifest()
+        chunk_ids = [c["id"] for c in orjson.loads(generation.path(GenerationFile.CHUNKS).read_bytes())]
+        faq_ids = [q["id"] for q in orjson.loads(generation.path(GenerationFile.FAQ_QUESTIONS).read_bytes())]
+    except (GenerationError, OSError, orjson.JSONDecodeError, KeyError, TypeError) as error:
         return ConsistencyReport(directory.name, 0, (f"unreadable chunk table or manifest: {error}",))
     expected = set(chunk_ids)
     problems: list[str] = []
     if len(expected) != len(chunk_ids):
         problems.append(f"chunk table: {len(chunk_ids) - len(expected)} duplicate ids")
-    if manifest.get("stats", {}).get("chunks") != len(chunk_ids):
-        problems.append(f"manifest says {manifest.get('stats', {}).get('chunks')} chunks, the chunk table holds {len(chunk_ids)}")
-    problems += _compare("records", expected, _record_chunk_ids(directory, manifest))
-    problems += _compare("graph", expected, _graph_chunk_ids(directory))
-    problems += _bm25_rows("bm25", directory / "bm25", len(chunk_ids))
-    problems += _bm25_rows("bm25_faq", directory / "bm25_faq", len(faq_ids))
-    problems += _matrix_rows(directory / CHUNK_VECTORS_FILE, len(chunk_ids)) + _matrix_rows(directory / FAQ_VECTORS_FILE, len(faq_ids))
-    problems += _chroma_problems(directory, manifest, expected, set(faq_ids))
+    if manifest.stats.chunks != len(chunk_ids):
+        problems.append(f"manifest says {manifest.stats.chunks} chunks, the chunk table holds {len(chunk_ids)}")
+    problems += _compare("records", expected, _record_chunk_ids(generation, manifest))
+    problems += _compare("graph", expected, _graph_chunk_ids(generation))
+    problems += _bm25_rows("bm25", generation.path(GenerationFile.CHUNK_BM25), len(chunk_ids))
+    problems += _bm25_rows("bm25_faq", generation.path(GenerationFile.FAQ_BM25), len(faq_ids))
+    problems += _matrix_rows(generation.path(GenerationFile.CHUNK_VECTORS), len(chunk_ids))
+    problems += _matrix_rows(generation.path(GenerationFile.FAQ_VECTORS), len(faq_ids))
+    problems += _chroma_problems(generation, manifest, expected, set(faq_ids))
     return ConsistencyReport(directory.name, len(chunk_ids), tuple(problems))
 
 
@@ -66,20 +69,20 @@ def _compare(store: str, expected: set[str], found: set[str] | str) -> list[str]
     return [f"{store}: {len(missing)} chunk ids missing (e.g. {sorted(missing)[:2]}), {len(extra)} unknown (e.g. {sorted(extra)[:2]})"]
 
 
-def _record_chunk_ids(directory: Path, manifest: dict[str, Any]) -> set[str] | str:
+def _record_chunk_ids(generation: Generation, manifest: Manifest) -> set[str] | str:
     ids: set[str] = set()
     try:
-        for entry in manifest.get("documents", {}).values():
-            record = orjson.loads((directory / "records" / f"{entry['id']}.json").read_bytes())
+        for entry in manifest.documents.values():
+            record = orjson.loads(generation.record_path(entry.id).read_bytes())
             ids.update(c["id"] for c in record["chunks"])
     except (OSError, orjson.JSONDecodeError, KeyError) as error:
         return f"unreadable: {error}"
     return ids
 
 
-def _graph_chunk_ids(directory: Path) -> set[str] | str:
+def _graph_chunk_ids(generation: Generation) -> set[str] | str:
     try:
-        nodes = orjson.loads((directory / "graph.json").read_bytes())["nodes"]
+        nodes = orjson.loads(generation.path(GenerationFile.GRAPH).read_bytes())["nodes"]
     except (OSError, orjson.JSONDecodeError, KeyError) as error:
         return f"unreadable: {error}"
     return {n["id"].removeprefix("chunk:") for n in nodes if n.get("type") == "chunk"}
@@ -104,19 +107,20 @@ def _matrix_rows(path: Path, expected: int) -> list[str]:
     return [] if rows == expected else [f"{path.name}: {rows} rows for {expected} entries"]
 
 
-def _chroma_problems(directory: Path, manifest: dict[str, Any], chunk_ids: set[str], faq_ids: set[str]) -> list[str]:
+def _chroma_problems(generation: Generation, manifest: Manifest, chunk_ids: set[str], faq_ids: set[str]) -> list[str]:
     from gridkb.storage.chroma_index import open_client  # chromadb takes half a second to import
 
-    store = manifest.get("vector_store", {})
-    server = store.get("url") if store.get("mode") == "server" else None
+    store = manifest.vector_store
+    server = store.server_url
+    chroma_dir = generation.path(GenerationFile.CHROMA)
     problems: list[str] = []
     if server is None:
-        problems += sqlite_integrity(directory / "chroma" / "chroma.sqlite3", "chroma")
+        problems += sqlite_integrity(chroma_dir / "chroma.sqlite3", "chroma")
         if problems:
             return problems
     try:
-        client = open_client(directory / "chroma" if server is None else None, server)
-        for name, expected in ((store["chunks"], chunk_ids), (store["faq"], faq_ids)):
+        client = open_client(chroma_dir if server is None else None, server)
+        for name, expected in ((store.chunks, chunk_ids), (store.faq, faq_ids)):
             problems += _compare(f"chroma {name}", expected, set(client.get_collection(name, embedding_function=None).get(include=[])["ids"]))
     except Exception as error:  # chromadb raises many kinds; each means the vectors cannot be served
         problems.append(f"chroma: {type(error).__name__}: {error}")

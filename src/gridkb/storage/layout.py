@@ -1,11 +1,11 @@
-"""On-disk layout of a knowledge base, with atomic generation switching and a single-writer lock.
+"""The directory of a knowledge base: which generation is served, atomic switching, a single-writer lock.
 
     kb_dir/
       CURRENT              name of the generation being served (replaced atomically)
+      KB_ID                a random id, keeps this knowledge base's collections apart on a Chroma server
       embeddings.sqlite    embedding cache, shared by all generations
       ingest.lock          held by the one process that may write
-      generations/<name>/  manifest.json, records/, bm25/, graph.json, chroma/ (embedded mode),
-                           config/ (the configuration the generation was built with)
+      generations/<name>/  one built generation; its files belong to ``storage.generation.Generation``
 
 An ingest builds a whole new generation in ``generations/.staging-*`` and switches CURRENT only
 when it is complete, so a crash or kill mid-ingest leaves the previous knowledge base serving.
@@ -20,30 +20,15 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
-import orjson
+from gridkb.errors import GenerationError, GridkbError, KnowledgeBaseMissing
+from gridkb.storage.generation import STAGING_PREFIX, Generation, GenerationFile
 
-from gridkb.errors import GridkbError, KnowledgeBaseMissing
-
-# files of a generation that readers open (kept here so that answering never imports the build pipeline)
-MANIFEST_FILE = "manifest.json"
-CHUNKS_FILE = "chunks.json"
-FAQ_QUESTIONS_FILE = "faq_questions.json"
-CLASSIFIER_FILE = "classifier.npz"
-ORGANISATION_FILE = "organisation.json"
-CONFIG_SNAPSHOT = "config"
-CHUNK_VECTORS_FILE = "chunk_vectors.npy"  # rows in chunks.json order, for exact search without opening Chroma
-FAQ_VECTORS_FILE = "faq_vectors.npy"  # rows in faq_questions.json order
-NO_END = 99991231  # valid_to of chunks that never expire
-
-
-def date_number(value: str | None, default: int) -> int:
-    """ISO date → YYYYMMDD int, so vector-store ``where`` filters can compare dates."""
-    return int(date.fromisoformat(value).strftime("%Y%m%d")) if value else default
 
 class KbLayout:
+    """The generations of one knowledge base on disk and which of them is current."""
+
     def __init__(self, kb_dir: Path) -> None:
         self.root = kb_dir
 
@@ -66,22 +51,23 @@ class KbLayout:
         except (FileNotFoundError, NotADirectoryError):  # --kb names nothing, or a file
             return None
         path = self.generations / name
-        return path if (path / "manifest.json").is_file() else None
+        return path if Generation(path).is_complete() else None
 
     def built_config_dir(self) -> Path | None:
         """The configuration the current generation was built with: the folder it was read from while that
         still exists (operators edit it in place), else the generation's own copy; None for a generation
-        built before copies were kept, or when nothing was built."""
-        try:
-            current = self.current()
-            recorded = orjson.loads((current / MANIFEST_FILE).read_bytes()).get("config", {}).get("source") if current else None
-        except (OSError, orjson.JSONDecodeError):  # not a knowledge base: the commands say so themselves
-            return None
+        built before copies were kept, or when nothing (readable) was built."""
+        current = self.current()
         if current is None:
             return None
-        if recorded and Path(recorded).is_dir():
-            return Path(recorded)
-        snapshot = current / CONFIG_SNAPSHOT
+        generation = Generation(current)
+        try:
+            config = generation.read_manifest().config
+        except GenerationError:  # not a knowledge base this gridkb reads: opening it says so itself
+            return None
+        if config is not None and config.source and Path(config.source).is_dir():
+            return Path(config.source)
+        snapshot = generation.path(GenerationFile.CONFIG)
         return snapshot if snapshot.is_dir() else None
 
     def require_current(self) -> Path:
@@ -90,20 +76,25 @@ class KbLayout:
             raise KnowledgeBaseMissing(f"no knowledge base at {self.root}: run 'gridkb ingest corpus/ --kb {self.root}' first")
         return current
 
-    def new_staging(self) -> Path:
+    def open_current(self) -> Generation:
+        """The generation being served; raises KnowledgeBaseMissing when nothing was built."""
+        return Generation(self.require_current())
+
+    def new_staging(self) -> Generation:
+        """An empty generation to build into, invisible to readers until ``publish``."""
         self.generations.mkdir(parents=True, exist_ok=True)
         name = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-        staging = self.generations / f".staging-{name}"
+        staging = self.generations / f"{STAGING_PREFIX}{name}"
         staging.mkdir()
-        return staging
+        return Generation(staging)
 
-    def publish(self, staging: Path) -> Path:
+    def publish(self, staging: Generation) -> Generation:
         """Move a complete staging build into place and make it current (atomic rename of CURRENT)."""
-        final = self.generations / staging.name.removeprefix(".staging-")
-        staging.rename(final)
+        final = self.generations / staging.name
+        staging.directory.rename(final)
         _fsync_dir(self.generations)
         self.make_current(final)
-        return final
+        return Generation(final)
 
     def make_current(self, generation: Path) -> None:
         """Serve a complete generation from now on (CURRENT replaced atomically and durably)."""
@@ -133,7 +124,7 @@ class KbLayout:
         if not self.generations.is_dir():
             return
         current = self.current()
-        for path in self.generations.glob(".staging-*"):
+        for path in self.generations.glob(f"{STAGING_PREFIX}*"):
             shutil.rmtree(path, ignore_errors=True)
         done = sorted((p for p in self.generations.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
         for old in done[keep:]:

@@ -3,7 +3,7 @@ sessions (messages and feedback with them), blanking the personal fields of thei
 making the deleted bytes unrecoverable from the database files.
 
 SQLite: every connection runs with ``secure_delete`` (freed space is overwritten with zeros, see
-``service_db.make_engine``) and the write-ahead log is checkpointed and truncated afterwards, so the
+``service_db.engine.make_engine``) and the write-ahead log is checkpointed and truncated afterwards, so the
 old page images leave the -wal file too. PostgreSQL: the rows are deleted and the tables vacuumed
 (dead tuples pruned); WAL segments and base backups keep them until they are recycled or expire.
 """
@@ -21,7 +21,8 @@ from sqlalchemy import Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from gridkb.records import Erasure, TicketStatus
-from gridkb.storage.service_db import FINISHED_VALUES, Base, FeedbackRow, MessageRow, ServiceStore, SessionRow, TicketEventRow, TicketRow
+from gridkb.storage.service_db import ServiceStore
+from gridkb.storage.service_db.tables import FINISHED_VALUES, Base, FeedbackRow, MessageRow, SessionRow, TicketEventRow, TicketRow
 
 # ticket-event details that describe the work, not the customer: they stay for statistics
 KEPT_DETAIL = frozenset({"origin", "department", "queue", "assignee", "publish", "file", "generation"})

@@ -1,5 +1,5 @@
 """The service desk: the closed loop of section 4.4 of the standard (receive → analyse → process)
-as one object over one knowledge base and one service database.
+over one knowledge base and one service database.
 
 - receive: every chat turn is stored; what the bot cannot resolve, requests for a human,
   complaints, dangers and negative feedback open tickets (traceable records);
@@ -8,7 +8,8 @@ as one object over one knowledge base and one service database.
 - process: agents assign, resolve, track and close tickets; resolved answers marked "publish" are
   approved by an admin into the knowledge base, so the bot answers them next time.
 
-The CLI and the HTTP API are thin shells over this class.
+It is built from its parts by the composition root (``gridkb.service.GridService``), which the CLI
+and the HTTP API talk to; it builds no store and reads no settings itself.
 """
 
 from __future__ import annotations
@@ -18,27 +19,20 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
-from functools import cached_property
+from datetime import datetime, timedelta
 
 from gridkb.application.live import LiveKnowledgeBase
 from gridkb.application.recommend import Recommendations, Recommender
 from gridkb.chat.bot import BotReply, ChatBot, Escalation, TicketNote
 from gridkb.chat.notices import NoticeBoard
-from gridkb.config import Settings
 from gridkb.errors import InvalidMessageError, UnknownConversationError
 from gridkb.organisation.conflicts import apply_decisions, check_decision
-from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.privacy import mask_personal_data
 from gridkb.records import Audience, Conflict, ConflictDecision, Feedback, Ticket, TicketOrigin, transcript_of
 from gridkb.storage.protocols import ServiceStorage
-from gridkb.tickets.erasure import ErasureService
 from gridkb.tickets.gaps import Gap, mine_gaps
-from gridkb.tickets.keys import ApiKeys
 from gridkb.tickets.metrics import ServiceMetrics, compute_metrics
-from gridkb.tickets.publish import KnowledgePublisher
 from gridkb.tickets.service import TicketService
-from gridkb.tickets.sla import ServiceLevels
 
 MAX_COMMENT_CHARS = 1000
 POPULARITY_TTL = 300.0  # seconds between re-counting which FAQs the bot served
@@ -46,27 +40,19 @@ POPULARITY_WINDOW = timedelta(days=30)
 log = logging.getLogger("gridkb.desk")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class ServiceDesk:
-    def __init__(self, settings: Settings, store: ServiceStorage | None = None, clock: Callable[[], datetime] = _now) -> None:
-        if store is None:
-            from gridkb.storage.service_db import ServiceStore
-
-            store = ServiceStore(settings.service_database_url)
-        self.settings = settings
+    def __init__(
+        self, live: LiveKnowledgeBase, store: ServiceStorage, tickets: TicketService, notices: NoticeBoard,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.live = live
         self.store = store
+        self.tickets = tickets
+        self.notices = notices
         self.clock = clock
-        self.live = LiveKnowledgeBase(settings)
-        self.levels = ServiceLevels.load(settings.config_dir / "service_levels.yaml")
-        self.taxonomy = Taxonomy.from_config(settings.config_dir)
-        self.tickets = TicketService(store, self.levels, self.taxonomy, clock)
-        self.notices = NoticeBoard(store, clock)
-        self.publisher = KnowledgePublisher(settings, self.tickets)
-        self.keys = ApiKeys(store, clock)  # type: ignore[arg-type]  # always a ServiceStore
-        self.bot = ChatBot(lambda: self.live.current().answerer, store, self.notices, clock, popular=self.popular_questions)
+        self.levels = tickets.levels
+        self.taxonomy = tickets.taxonomy
+        self.bot = ChatBot(lambda: self.live.current().answerer, store, notices, clock, popular=self.popular_questions)
         self._popularity: tuple[float, Counter[str]] = (0.0, Counter())
         self._popularity_lock = threading.Lock()
 
@@ -120,13 +106,6 @@ class ServiceDesk:
             )
             self.store.set_message_ticket(message_id, ticket.number)
         return stored, ticket
-
-    @cached_property
-    def erasure(self) -> ErasureService:
-        """Erasure of a customer's data on request, and the retention run."""
-        from gridkb.storage.personal_data import PersonalDataStore
-
-        return ErasureService(PersonalDataStore(self.store), self.clock, self.live.forget_queries)  # type: ignore[arg-type]  # always a ServiceStore
 
     # --- analyse
 

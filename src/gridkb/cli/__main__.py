@@ -1,0 +1,5 @@
+"""``python -m gridkb.cli``: the same as the ``gridkb`` entry point."""
+
+from gridkb.cli import app
+
+app()
