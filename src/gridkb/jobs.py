@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gridkb.config import Settings
-from gridkb.errors import FileTooLarge, GridkbError, NotFound
+from gridkb.errors import FileTooLargeError, GridkbError, NotFoundError
 from gridkb.production.documents import SourceRoot
 from gridkb.production.uploads import UploadedFile, UploadMeta, save_upload
 
@@ -60,10 +60,10 @@ class UploadJobs:
 
     def submit(self, files: Sequence[UploadedFile], meta: UploadMeta, actor: str) -> IngestJob:
         """Save ``files`` (documents and their sidecars) and start ingesting them; the queued job.
-        Raises FileTooLarge for a file over the size limit and InvalidUploadError for what cannot be saved."""
+        Raises FileTooLargeError for a file over the size limit and InvalidUploadError for what cannot be saved."""
         for upload in files:
             if len(upload.data) > self.settings.max_file_bytes:
-                raise FileTooLarge(upload.name, f"超过 {self.settings.max_file_mb:g} MB")
+                raise FileTooLargeError(upload.name, f"超过 {self.settings.max_file_mb:g} MB")
         job_id = uuid.uuid4().hex
         folder = self.settings.uploads_path / job_id
         names = save_upload(files, meta, folder)
@@ -72,10 +72,10 @@ class UploadJobs:
         return self.get(job_id)
 
     def get(self, job_id: str) -> IngestJob:
-        """The job ``job_id``; raises NotFound when there is none."""
+        """The job ``job_id``; raises NotFoundError when there is none."""
         row = self.store.job(job_id)
         if row is None:
-            raise NotFound("没有这个导入任务")
+            raise NotFoundError("没有这个导入任务")
         return IngestJob.from_row(row)
 
     def run(self, job_id: str, folder: Path) -> None:

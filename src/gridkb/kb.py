@@ -60,7 +60,7 @@ class KbStats:
 
 class KnowledgeBase:
     """The read handle on one generation: the one being served when it was opened. It never changes
-    under its reader; open a new instance to see a newer ingest. Raises KnowledgeBaseMissing when
+    under its reader; open a new instance to see a newer ingest. Raises KnowledgeBaseMissingError when
     nothing was built, GenerationError when the generation cannot be read."""
 
     def __init__(self, settings: Settings) -> None:

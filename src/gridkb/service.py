@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gridkb.config import Settings
-from gridkb.errors import GridkbError, NotFound
+from gridkb.errors import GridkbError, NotFoundError
 from gridkb.records import Audience, IngestReport, Ticket
 from gridkb.tickets.actions import Actor, TicketAction, TicketActionKind, apply_action
 
@@ -166,7 +166,7 @@ class GridService:
     # --- knowledge: read the served generation
 
     def kb_stats(self) -> KbStats:
-        """The summary of the served generation; raises KnowledgeBaseMissing before the first ingest."""
+        """The summary of the served generation; raises KnowledgeBaseMissingError before the first ingest."""
         return self.live.current().kb.stats()
 
     def search(self, query: str, k: int = 10, category: str | None = None, audience: Audience = Audience.PUBLIC) -> list[SearchHit]:
@@ -182,12 +182,12 @@ class GridService:
         return self.desk.recommend(question, k=k, audience=audience)
 
     def explore(self, entity: str) -> dict[str, Any]:
-        """The knowledge graph around ``entity`` (nodes and edges); raises NotFound for an unknown entity."""
+        """The knowledge graph around ``entity`` (nodes and edges); raises NotFoundError for an unknown entity."""
         from gridkb.application.explore import neighbourhood
 
         found = neighbourhood(self.live.current().kb, entity)
         if found is None:
-            raise NotFound(f"知识图谱中没有“{entity}”")
+            raise NotFoundError(f"知识图谱中没有“{entity}”")
         return found
 
     def kb_report(self) -> OrganisationReport:
@@ -214,14 +214,14 @@ class GridService:
     ) -> IngestJob:
         """Save uploaded ``(file name, bytes)`` (documents and ``.meta.yaml`` sidecars) and ingest them in
         the background; ``audience`` and the dates apply to documents that declare none. Raises
-        FileTooLarge and InvalidUploadError (e.g. a sidecar and ``audience`` that differ)."""
+        FileTooLargeError and InvalidUploadError (e.g. a sidecar and ``audience`` that differ)."""
         from gridkb.production.uploads import UploadedFile, UploadMeta
 
         meta = UploadMeta(audience, valid_from, valid_to)
         return self.uploads.submit([UploadedFile(name, data) for name, data in files], meta, actor)
 
     def upload_job(self, job_id: str) -> IngestJob:
-        """An upload's job with its progress; raises NotFound."""
+        """An upload's job with its progress; raises NotFoundError."""
         return self.uploads.get(job_id)
 
     def evaluate(
@@ -247,7 +247,7 @@ class GridService:
 
     def erase(self, kind: str, value: str, actor: str) -> Erasure:
         """Delete a customer's personal data, found by ``kind`` (phone, session or ticket) ``value``;
-        raises InvalidIdentifierError for a malformed one and NotFound when nothing matches."""
+        raises InvalidIdentifierError for a malformed one and NotFoundError when nothing matches."""
         from gridkb.tickets.erasure import CustomerIdentifier
 
         return self.erasure.erase(CustomerIdentifier.parse(kind, value), actor)

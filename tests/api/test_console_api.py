@@ -56,6 +56,21 @@ def test_tickets_carry_chinese_labels_a_timeline_and_their_next_actions(live_ser
         assert agent.get("/api/tickets", params={"sort": "sideways"}).status_code == 422
 
 
+def test_the_console_reads_the_ticket_lifecycle_from_the_state_machine(live_server, agent_key):
+    from gridkb.records import TicketStatus
+    from gridkb.tickets.service import TRANSITIONS
+
+    with live_server.client(agent_key) as agent:
+        statuses = agent.get("/api/ticket-statuses").json()
+    assert [s["code"] for s in statuses] == [s.value for s in TicketStatus]
+    by_code = {s["code"]: s for s in statuses}
+    assert {c for c, s in by_code.items() if s["finished"]} == {"resolved", "closed"}
+    assert by_code["resolved"]["next"] == [t.value for t in TRANSITIONS[TicketStatus.RESOLVED]]
+    assert by_code["in_progress"]["label"] == "处理中" and all(_has_chinese(s["label"]) for s in statuses)
+    with live_server.client(WIDGET_KEY) as widget:
+        assert widget.get("/api/ticket-statuses").status_code == 403
+
+
 def test_search_gaps_metrics_graph_and_notices_show_chinese_names(live_server, agent_key):
     with live_server.client(agent_key) as agent, live_server.client(WIDGET_KEY) as widget:
         hit = agent.get("/api/search", params={"q": "电费", "category": "payment"}).json()[0]

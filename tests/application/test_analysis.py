@@ -77,6 +77,19 @@ def test_a_question_that_names_nothing_of_its_own_is_a_follow_up(analyser, quest
 )
 def test_what_kind_of_information_a_text_holds(analyser, text, kind, holds):
     assert (kind in analyser.evidence(text)) is holds
+    assert analyser.holds(text, kind) is holds  # one pattern, the same answer
+    assert all(analyser.holds(text, other) is (other in analyser.evidence(text)) for other in InfoKind)
+
+
+def test_the_surfaces_candidates_look_for(analyser):
+    actions = analyser.rules.actions
+    for action in set(actions.values()):
+        assert set(analyser.action_surfaces(action)) == {s for s, a in actions.items() if a == action and len(s) >= 2}
+    assert "缴纳" in analyser.action_surfaces(actions["缴纳"])
+    assert analyser.action_surfaces("no such action") == ()
+    word = analyser.canonical("电表")
+    assert analyser.lower_surfaces(word) == tuple(s.lower() for s in analyser.surfaces(word)) and len(analyser.lower_surfaces(word)) > 1
+    assert analyser.lower_surfaces("APP下载") == ("app下载",)  # a word without aliases: itself, lower-cased
 
 
 def test_rules_file_errors_name_the_file(tmp_path):

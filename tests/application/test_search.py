@@ -30,6 +30,13 @@ def test_highlight_spans_point_at_the_terms():
     assert [snippet[a:b] for a, b in spans] == ["城区", "45"]
 
 
+def test_a_long_text_is_cut_around_the_densest_matches():
+    text = "城区" + "。" * 300 + "抢修时限：城区范围 45 分钟，农村 90 分钟。" + "。" * 100
+    snippet, spans = highlight(text, ["城区", "45", "农村", "分钟"], width=40)
+    assert snippet.startswith("。") and "城区范围 45 分钟，农村 90 分钟" in snippet  # not the lone first match
+    assert [snippet[a:b] for a, b in spans] == ["城区", "45", "分钟", "农村", "分钟"]
+
+
 def test_search_finds_the_section_with_title_path_and_snippet(searcher):
     hits = searcher.search("城区抢修多久能到", k=3)
     top = hits[0]
@@ -109,3 +116,25 @@ class _NoModel:
 
     def embed_query(self, text: str):
         raise AssertionError(f"embedded {text!r} again")
+
+
+def test_a_registered_retriever_takes_part_in_every_search(searcher, monkeypatch):
+    """A new retriever is one class and one ``register`` call: fusion weighs it and hits show its rank."""
+    from gridkb.application import retrievers
+
+    target = [c for c in searcher.kb.chunks if c.audience is Audience.PUBLIC and not c.canonical_id][-1]
+
+    class Pinned:  # ranks one chunk first, whatever the question
+        name = "pinned"
+
+        def rank(self, query):
+            assert query.tokens and query.mask.shape == (len(searcher.kb.chunks),)
+            return [(target.id, 1.0)]
+
+    monkeypatch.setattr(retrievers, "_REGISTERED", dict(retrievers._REGISTERED))
+    without = searcher.search("光伏并网需要哪些资料", k=10, audience=Audience.PUBLIC)
+    retrievers.register(Pinned(), weight=5.0)
+    hits = searcher.search("光伏并网需要哪些资料", k=10, audience=Audience.PUBLIC)
+    assert target.id not in [h.chunk.id for h in without[:1]]
+    assert hits[0].chunk.id == target.id and hits[0].ranks["pinned"] == 1
+    assert set(searcher.rankings("光伏", ["光伏"], [], Audience.PUBLIC, None, date.today())) == {"bm25", "dense", "faq_bm25", "faq_dense", "pinned"}

@@ -61,6 +61,8 @@ def test_dashboard_charts_fit_and_every_figure_has_a_value(page, live_server):
     page.locator(".kpi").first.wait_for()
     page.wait_for_function("() => document.querySelectorAll('.chart canvas').length === 3 && [...document.querySelectorAll('.chart canvas')].every(c => c.width > 0)")
     _assert_charts_fit(page)
+    # the queue's status filter is filled from /api/ticket-statuses, not from a list of its own
+    assert page.locator("#ticket-status option").all_inner_texts()[:3] == ["全部状态", "新建", "已分诊"]
     figures = {k.get_attribute("data-kpi"): k.locator("b").inner_text() for k in page.locator(".kpi").all()}
     assert {"满意度", "有帮助率"} <= set(figures)
     empty = {name: value for name, value in figures.items() if not re.search(r"\d", value)}

@@ -19,6 +19,20 @@ def test_follow_ups_are_answered_in_the_context_of_the_conversation(desk):
     assert messages[-1].sources and messages[-1].confidence > 0  # what it answered, from where, how sure
 
 
+def test_a_turn_reads_the_conversation_only_when_there_is_one_and_rewrites_once(desk, monkeypatch):
+    reads, rewrites = [], []
+    store_messages = desk.store.messages
+    monkeypatch.setattr(desk.store, "messages", lambda session_id: reads.append(session_id) or store_messages(session_id))
+    rewriter = desk.live.current().answerer.rewriter
+    rewrite = rewriter.rewrite
+    monkeypatch.setattr(rewriter, "rewrite", lambda question, history: rewrites.append(question) or rewrite(question, history))
+    first = desk.chat(None, "城区抢修多久能到？")
+    assert reads == [] and rewrites == ["城区抢修多久能到？"]  # a new conversation has nothing to read back
+    follow = desk.chat(first.session_id, "那农村呢？")
+    assert reads == [first.session_id] and rewrites[1:] == ["那农村呢？"]  # the bot's rewriting is the answerer's
+    assert follow.resolved and "90 分钟" in follow.answer and "农村" in follow.question
+
+
 def test_small_talk_needs_no_ticket(desk):
     for message in ("你好", "谢谢", "你是机器人吗"):
         reply = desk.chat(None, message)

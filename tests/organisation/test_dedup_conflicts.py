@@ -100,3 +100,33 @@ def test_lists_that_differ_are_conflicts_but_rewording_is_not(lexicon):
     (conflict,) = find_conflicts([full, short, reworded], lexicon, {}, today)
     assert conflict.subject == "投诉" and len({s.values for s in conflict.statements}) == 3
     assert find_conflicts([full, reworded], lexicon, {}, today) == []  # same items, other words
+
+
+def test_the_cell_search_finds_the_exact_neighbours_of_clustered_vectors(monkeypatch):
+    import numpy as np
+
+    from gridkb.organisation import dedup
+
+    rng = np.random.default_rng(1)
+    topics = rng.standard_normal((40, 64))
+    vectors = (topics[rng.integers(0, 40, 3000)] + 0.35 * rng.standard_normal((3000, 64))).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    exact = top_neighbours(vectors, 10, 0.5)
+    monkeypatch.setattr(dedup, "EXACT_NEIGHBOURS_MAX", 1000)
+    monkeypatch.setattr(dedup, "ROWS_PER_CELL", 100)
+    monkeypatch.setattr(dedup, "CELLS_PROBED", 4)
+    probed = top_neighbours(vectors, 10, 0.5)
+    truth = sum(len(row) for row in exact)
+    found = sum(len({j for j, _ in a} & {j for j, _ in b}) for a, b in zip(probed, exact))
+    assert truth > 20000 and found / truth >= 0.95
+    assert all(i not in {j for j, _ in row} and [s for _, s in row] == sorted((s for _, s in row), reverse=True) for i, row in enumerate(probed))
+    monkeypatch.setattr(dedup, "CELLS_PROBED", 1000)  # every cell probed: the exact answer, up to ties
+    assert sum(a == b for a, b in zip(top_neighbours(vectors, 10, 0.5), exact)) >= 0.99 * len(exact)
+
+
+def test_pair_overlaps_agree_with_text_overlap():
+    from gridkb.organisation.dedup import pair_overlaps
+
+    texts = ["低压居民用户不超过 5 个工作日。", "低压居民用户不超过5个工作日。", "高压用户不超过 32 个工作日。", "", "电"]
+    pairs = [(a, b) for a in range(len(texts)) for b in range(a + 1, len(texts))]
+    assert pair_overlaps(texts, pairs) == {(a, b): text_overlap(texts[a], texts[b]) for a, b in pairs}

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from gridkb.errors import DecodeError, UnsupportedFormat
+from gridkb.errors import DecodeError, UnsupportedFormatError
 from gridkb.production.encoding import decode_text
 
 SIMPLIFIED = "示例供电局停电告示：计划停电提前7天公告，电费缴纳请通过南网在线APP办理。"
@@ -31,8 +31,8 @@ def test_declared_encoding_wins_and_wrong_declaration_is_reported():
 
 
 def test_binary_and_garbage_are_refused():
-    with pytest.raises(UnsupportedFormat, match="binary"):
+    with pytest.raises(UnsupportedFormatError, match="binary"):
         decode_text(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "x.txt")
     garbage = bytes(b for b in os.urandom(4000) if b not in (0,) and b > 0x20)
-    with pytest.raises((DecodeError, UnsupportedFormat)):
+    with pytest.raises((DecodeError, UnsupportedFormatError)):
         decode_text(b"\xff\xfe\xfa" + garbage, "x.txt")

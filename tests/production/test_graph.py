@@ -10,7 +10,7 @@ from gridkb.kb import KnowledgeBase
 from gridkb.production.chunking import chunk_document
 from gridkb.production.documents import load_document
 from gridkb.production.extract import extract
-from gridkb.production.graph import GenericWords, build_graph
+from gridkb.production.graph import GenericWords, build_graph, document_counts
 from gridkb.production.structure import build_sections
 from gridkb.records import Entity, Quantity, Relation
 from tests.conftest import ROOT
@@ -84,3 +84,15 @@ def test_the_built_knowledge_base_has_no_generic_entities(built_kb):
     text = "".join(p.read_text(encoding="utf-8", errors="ignore") for p in corpus.rglob("*.md"))
     assert [w for w in ("用户", "办理", "供电") if w in text]  # they are in the corpus
     assert not [w for w in words if kb.graph.has_node(f"ent:{w}")]
+
+
+def test_document_counts_match_a_substring_scan():
+    import random
+
+    rng = random.Random(5)
+    alphabet = "供电用户办理光伏电费峰谷ab1"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(60)]
+    names = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))) for _ in range(200)}
+    counts = document_counts(names, texts)
+    assert {n: counts[n] for n in names} == {n: sum(1 for t in texts if n in t) for n in names}
+    assert any(counts[n] > 1 for n in names) and any(counts[n] == 0 for n in names)

@@ -5,7 +5,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from gridkb.errors import CorruptFile, EmptyDocument, FileTooLarge, SourceError, UnsupportedFormat
+from gridkb.errors import CorruptFileError, EmptyDocumentError, FileTooLargeError, SourceError, UnsupportedFormatError
 from gridkb.production.documents import load_document
 from gridkb.records import Audience, BlockKind
 from tests.helpers import make_docx, make_pdf, make_xlsx
@@ -126,11 +126,11 @@ def test_json_faq_and_bad_json(tmp_path: Path):
     assert load_document(good, MB).faqs[0].similar == ("光伏并网流程",)
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
-    with pytest.raises(CorruptFile, match="invalid JSON"):
+    with pytest.raises(CorruptFileError, match="invalid JSON"):
         load_document(bad, MB)
     wrong = tmp_path / "wrong.json"
     wrong.write_text('{"a": 1}', encoding="utf-8")
-    with pytest.raises(UnsupportedFormat, match="question"):
+    with pytest.raises(UnsupportedFormatError, match="question"):
         load_document(wrong, MB)
 
 
@@ -139,28 +139,28 @@ def test_corrupt_pdf_and_docx(tmp_path: Path):
     pdf.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage" + b"\x00" * 50)
     docx_file = tmp_path / "broken.docx"
     docx_file.write_bytes(b"PK\x03\x04 this is not a zip")
-    with pytest.raises((CorruptFile, EmptyDocument)):
+    with pytest.raises((CorruptFileError, EmptyDocumentError)):
         load_document(pdf, MB)
-    with pytest.raises(CorruptFile, match="corrupt DOCX"):
+    with pytest.raises(CorruptFileError, match="corrupt DOCX"):
         load_document(docx_file, MB)
 
 
 def test_empty_oversized_unsupported(tmp_path: Path):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
-    with pytest.raises(EmptyDocument):
+    with pytest.raises(EmptyDocumentError):
         load_document(empty, MB)
     blank = tmp_path / "blank.md"
     blank.write_text("\n\n   \n", encoding="utf-8")
-    with pytest.raises(EmptyDocument):
+    with pytest.raises(EmptyDocumentError):
         load_document(blank, MB)
     big = tmp_path / "big.txt"
     big.write_text("电" * 2000, encoding="utf-8")
-    with pytest.raises(FileTooLarge, match="oversized"):
+    with pytest.raises(FileTooLargeError, match="oversized"):
         load_document(big, 1000)
     image = tmp_path / "photo.png"
     image.write_bytes(b"\x89PNG")
-    with pytest.raises(UnsupportedFormat, match="unsupported format '.png'"):
+    with pytest.raises(UnsupportedFormatError, match="unsupported format '.png'"):
         load_document(image, MB)
 
 

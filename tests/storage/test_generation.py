@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from gridkb.errors import GenerationError, KnowledgeBaseMissing
+from gridkb.errors import GenerationError, KnowledgeBaseMissingError
 from gridkb.records import Audience, Chunk, ChunkKind
 from gridkb.storage.generation import (
     MANIFEST_VERSION,
@@ -137,7 +137,7 @@ def test_a_staging_build_is_invisible_until_published(tmp_path: Path):
     staging = layout.new_staging()
     assert staging.directory.name.startswith(".staging-") and not staging.name.startswith(".")
     staging.write_manifest(sample_manifest(staging.name))
-    with pytest.raises(KnowledgeBaseMissing):
+    with pytest.raises(KnowledgeBaseMissingError):
         layout.open_current()
     published = layout.publish(staging)
     assert published.name == staging.name and not staging.directory.exists()

@@ -29,3 +29,12 @@ def test_large_graph_round_trip(tmp_path):
     elapsed = time.perf_counter() - started
     assert loaded.number_of_edges() == 20000
     print(f"loaded 20k-edge graph in {elapsed:.2f}s")
+
+
+def test_an_edge_with_much_evidence_keeps_each_chunk_once_in_order():
+    graph = KnowledgeGraph()
+    chunks = [f"c{i}" for i in range(100)]  # past LONG_EVIDENCE, membership moves to a set
+    for chunk in chunks + chunks[::-1] + chunks[:40]:
+        graph.add_edge("ent:95598", "ent:营业厅", "co_occurs", chunk=chunk)
+    ((_, _, data),) = list(graph.edges("ent:95598"))
+    assert data["chunks"] == chunks and data["weight"] == 240.0

@@ -63,6 +63,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/search"): STAFF,
     ("GET", "/api/tickets"): STAFF,
     ("POST", "/api/tickets"): STAFF,
+    ("GET", "/api/ticket-statuses"): STAFF,
     ("GET", "/api/tickets/{number}"): STAFF,
     ("PATCH", "/api/tickets/{number}"): STAFF,  # approve/reject of a published answer: admins (checked by the action)
     ("GET", "/api/gaps"): STAFF,

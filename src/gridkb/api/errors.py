@@ -21,15 +21,16 @@ from gridkb.errors import (
     ConcurrentUpdateError,
     ConflictAlreadyDecidedError,
     ConflictDecisionError,
-    FileTooLarge,
+    FileTooLargeError,
+    GenerationError,
     GridkbError,
     InvalidIdentifierError,
     InvalidMessageError,
     InvalidNoticeError,
     InvalidTransitionError,
     InvalidUploadError,
-    KnowledgeBaseMissing,
-    NotFound,
+    KnowledgeBaseMissingError,
+    NotFoundError,
     ReviewRefusedError,
     TicketError,
 )
@@ -37,8 +38,8 @@ from gridkb.records import Role
 
 # the first entry a raised error is an instance of decides its status: subclasses before their bases
 STATUSES: tuple[tuple[type[Exception], int], ...] = (
-    (NotFound, 404), (KnowledgeBaseMissing, 503), (ConcurrentUpdateError, 409), (InvalidTransitionError, 409),
-    (InvalidNoticeError, 422), (FileTooLarge, 413), (InvalidUploadError, 422), (InvalidMessageError, 422),
+    (NotFoundError, 404), (KnowledgeBaseMissingError, 503), (GenerationError, 503), (ConcurrentUpdateError, 409), (InvalidTransitionError, 409),
+    (InvalidNoticeError, 422), (FileTooLargeError, 413), (InvalidUploadError, 422), (InvalidMessageError, 422),
     (AssignmentRefusedError, 403), (ReviewRefusedError, 403), (TicketError, 422), (ConflictAlreadyDecidedError, 409),
     (ConflictDecisionError, 422), (InvalidIdentifierError, 422), (GridkbError, 400),
 )
@@ -52,7 +53,7 @@ ERROR_MEANINGS = {
     413: "the request body is too large",
     422: "refused: `detail` says why; the fields that failed validation are listed in `errors`",
     429: "too many requests from this widget client: retry after `Retry-After` seconds",
-    503: "no knowledge base has been built yet",
+    503: "no knowledge base has been built yet, or the current one cannot be read",
 }
 
 

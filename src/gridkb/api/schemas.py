@@ -154,6 +154,13 @@ class TimelineEntry(BaseModel):
     summary: str
 
 
+class TicketStatusOut(BaseModel):
+    code: str
+    label: str
+    finished: bool = Field(description="resolved or closed: no longer in the queue's open work")
+    next: list[str] = Field(description="the statuses a ticket in this one may move to")
+
+
 class TicketOut(BaseModel):
     number: str
     channel: str

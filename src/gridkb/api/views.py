@@ -10,12 +10,20 @@ from typing import Any
 from gridkb.labels import action_label, category_name, label
 from gridkb.organisation.report import OrganisationReport
 from gridkb.organisation.taxonomy import Taxonomy
-from gridkb.records import Conflict, Role, Ticket, TicketEvent, TicketOrigin
-from gridkb.tickets.service import next_actions
+from gridkb.records import Conflict, Role, Ticket, TicketEvent, TicketOrigin, TicketStatus
+from gridkb.tickets.service import TRANSITIONS, next_actions
 
 _ACTORS = {"bot": "智能客服", "customer": "客户", "system": "系统"}
 _GROUNDS = {"department": "本部门工单", "supervisor": "主管权限", "system": "系统"}  # why an assignment was allowed
 _ORIGINS = {o.value for o in TicketOrigin}  # bare codes are shared between enums ("agent", "urgent"): name the enum
+
+
+def ticket_statuses() -> list[dict[str, Any]]:
+    """The ticket lifecycle as the state machine's one owner defines it, for the console's filters."""
+    return [
+        {"code": s.value, "label": label(s), "finished": s.finished, "next": [t.value for t in TRANSITIONS.get(s, ())]}
+        for s in TicketStatus
+    ]
 
 
 def ticket_labels(ticket: Ticket, taxonomy: Taxonomy, role: Role, overdue: bool) -> dict[str, Any]:

@@ -177,6 +177,26 @@ class QuestionAnalyser:
         """Every way a canonical subject word may be written in a text (its aliases and synonyms)."""
         return self._surfaces_of.get(word, (word,))
 
+    @cached_property
+    def _lower_surfaces_of(self) -> dict[str, tuple[str, ...]]:
+        return {word: tuple(s.lower() for s in forms) for word, forms in self._surfaces_of.items()}
+
+    def lower_surfaces(self, word: str) -> tuple[str, ...]:
+        """``surfaces(word)`` lower-cased, to look for in a lower-cased text."""
+        return self._lower_surfaces_of.get(word) or (word.lower(),)
+
+    @cached_property
+    def _action_surfaces_of(self) -> dict[str, tuple[str, ...]]:
+        table: dict[str, list[str]] = {}
+        for surface, action in self.rules.actions.items():
+            if len(surface) >= 2:
+                table.setdefault(action, []).append(surface)
+        return {action: tuple(surfaces) for action, surfaces in table.items()}
+
+    def action_surfaces(self, action: str) -> tuple[str, ...]:
+        """The words of two characters or more that write an action class (缴费: 缴纳, 交费…)."""
+        return self._action_surfaces_of.get(action, ())
+
     def kinds_asked(self, text: str) -> tuple[InfoKind, ...]:
         """Every kind of information ``text`` asks for, the primary one first: the first kind whose
         question words it uses, else yes/no, else the first kind it only mentions."""
@@ -189,6 +209,11 @@ class QuestionAnalyser:
     def evidence(self, text: str) -> frozenset[InfoKind]:
         """The kinds of information ``text`` holds (a price, a duration, channels…)."""
         return frozenset(kind for kind, pattern in self.rules.evidence.items() if pattern is not None and pattern.search(text))
+
+    def holds(self, text: str, kind: InfoKind) -> bool:
+        """Whether ``text`` holds information of ``kind`` (``kind in evidence(text)``, one pattern only)."""
+        pattern = self.rules.evidence.get(kind)
+        return pattern is not None and pattern.search(text) is not None
 
     def customers_in(self, text: str) -> frozenset[str]:
         """Customer types a text names."""

@@ -13,9 +13,10 @@ agreement, category agreement, and the retrieval scores.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -78,7 +79,31 @@ class Candidate:
         return self.hit.chunk.faq_question
 
     def feature(self, name: str) -> float:
-        return self.features[FEATURES.index(name)]
+        return self.features[_FEATURE_INDEX[name]]
+
+
+_FEATURE_INDEX = {name: n for n, name in enumerate(FEATURES)}
+
+
+@dataclass(frozen=True)
+class WordingProfile:
+    """What the features of a candidate need of one FAQ wording: fixed for the generation, so worked
+    out once (at warm-up) rather than for every question that meets the wording."""
+
+    analysis: QuestionAnalysis
+    text: str  # lower-cased
+    actions: tuple[str, ...]  # its actions as subject words (动作:缴费)
+    action_classes: frozenset[str]
+    kinds: frozenset[InfoKind]
+    subject_bigrams: frozenset[str]
+    letter_bigrams: frozenset[str]
+
+    @classmethod
+    def of(cls, analysis: QuestionAnalysis) -> "WordingProfile":
+        return cls(
+            analysis, analysis.text.lower(), tuple(_action_word(a) for a in analysis.actions), frozenset(analysis.actions),
+            frozenset(analysis.kinds), frozenset(_bigrams("".join(analysis.subject))), frozenset(_bigrams(_letters(analysis.text))),
+        )
 
 
 class CandidateFinder:
@@ -88,8 +113,9 @@ class CandidateFinder:
         self.kb = kb
         self.searcher = searcher
         self.analyser = analyser
-        self._wording_analyses: dict[str, QuestionAnalysis] = {}
+        self._wording_profiles: dict[str, WordingProfile] = {}
         self._faq_answer_kinds: dict[str, frozenset[InfoKind]] = {}
+        self._customers_named: dict[tuple[str, str], frozenset[str]] = {}
 
     @cached_property
     def _wordings(self) -> dict[str, list[tuple[str, str]]]:
@@ -103,13 +129,20 @@ class CandidateFinder:
         """Analyse every FAQ wording now (about 2 ms each), not while a customer waits."""
         for rows in self._wordings.values():
             for wording_id, text in rows:
-                self._analysis(wording_id, text)
+                self._profile(wording_id, text)
 
-    def _analysis(self, wording_id: str, text: str) -> QuestionAnalysis:
-        analysis = self._wording_analyses.get(wording_id)
-        if analysis is None:
-            analysis = self._wording_analyses.setdefault(wording_id, self.analyser.analyse(text))
-        return analysis
+    def _profile(self, wording_id: str, text: str) -> WordingProfile:
+        profile = self._wording_profiles.get(wording_id)
+        if profile is None:
+            profile = self._wording_profiles.setdefault(wording_id, WordingProfile.of(self.analyser.analyse(text)))
+        return profile
+
+    def _customers(self, wording_id: str, profile: WordingProfile, chunk_id: str, answer: str) -> frozenset[str]:
+        """The customer types a wording and its FAQ's answer name (fixed for the generation)."""
+        named = self._customers_named.get((wording_id, chunk_id))
+        if named is None:
+            named = self._customers_named.setdefault((wording_id, chunk_id), self.analyser.customers_in(profile.analysis.text + answer))
+        return named
 
     def _answer_kinds(self, chunk_id: str, answer: str) -> frozenset[InfoKind]:
         """The kinds of information an FAQ's answer holds (fixed for the generation: computed once)."""
@@ -139,7 +172,9 @@ class CandidateFinder:
                 answer = hit.chunk.answer_text
                 kinds = self._answer_kinds(hit.chunk.id, answer)
                 for wording_id, wording in self._wordings[hit.chunk.faq_id]:
-                    own = context.wording_features(self._analysis(wording_id, wording), answer, kinds, wording_cosines.get(wording_id, MISSING))
+                    profile = self._profile(wording_id, wording)
+                    named = self._customers(wording_id, profile, hit.chunk.id, answer)
+                    own = context.wording_features(profile, answer, kinds, named, wording_cosines.get(wording_id, MISSING))
                     candidates.append(Candidate(hit, wording, answer, _ordered({**shared, **own})))
             else:
                 answer = extract(hit.chunk.text, context.unit_score)
@@ -148,8 +183,11 @@ class CandidateFinder:
         return candidates
 
 
+_IN_FEATURE_ORDER = operator.itemgetter(*FEATURES)
+
+
 def _ordered(values: dict[str, float]) -> tuple[float, ...]:
-    return tuple(float(values[name]) for name in FEATURES)
+    return tuple(map(float, _IN_FEATURE_ORDER(values)))
 
 
 @dataclass(frozen=True)
@@ -165,6 +203,13 @@ class _QuestionContext:
     unknown_share: float
     unknown_names: int  # proper names of the question the knowledge base never uses (上海, 特斯拉)
     terms: tuple[str, ...]  # the question's search tokens of two characters or more, and its numbers
+    # worked out once per question rather than once per candidate:
+    text: str  # the question, lower-cased
+    subject_bigrams: frozenset[str]
+    letter_bigrams: frozenset[str]
+    kinds: frozenset[InfoKind]
+    action_classes: frozenset[str]
+    said: dict[str, bool] = field(default_factory=dict)  # subject word → whether the question mentions it
 
     @classmethod
     def of(cls, question: QuestionAnalysis, analyser: QuestionAnalyser, kb: KnowledgeBase, signals: RetrievalSignals) -> "_QuestionContext":
@@ -180,13 +225,17 @@ class _QuestionContext:
         confidence = classification.confidence if classification else 0.0
         terms = tuple(t for t in signals.tokens if len(t) >= 2 or t.isdigit())
         unknown_names = sum(1 for name in question.names if frequency.get(name.lower(), 0) == 0)
-        return cls(question, analyser, weights, ceiling, category, confidence, unknown, unknown_names, terms)
+        return cls(
+            question, analyser, weights, ceiling, category, confidence, unknown, unknown_names, terms, question.text.lower(),
+            frozenset(_bigrams("".join(question.subject))), frozenset(_bigrams(_letters(question.text))), frozenset(question.kinds),
+            frozenset(question.actions),
+        )
 
     def unit_score(self, unit: str) -> float:
         """How well one sentence, list or table of a passage answers the question: the question's
         words it repeats, then whether it holds the kind of information asked and a figure."""
         clean = unit.lower()  # chunk text is normalised at ingestion
-        asked = self.question.kind is not InfoKind.OTHER and self.question.kind in self.analyser.evidence(unit)
+        asked = self.question.kind is not InfoKind.OTHER and self.analyser.holds(unit, self.question.kind)
         words = sum(1 for t in self.terms if t in clean)  # every search term of the question it repeats
         return words + 0.5 * (float(asked) + any(c.isdigit() for c in unit))
 
@@ -207,25 +256,27 @@ class _QuestionContext:
             "unknown_names": float(min(2, self.unknown_names)),
         }
 
-    def wording_features(self, wording: QuestionAnalysis, answer: str, answer_kinds: frozenset[InfoKind], cosine: float) -> dict[str, float]:
+    def wording_features(
+        self, wording: WordingProfile, answer: str, answer_kinds: frozenset[InfoKind], customers_named: frozenset[str], cosine: float
+    ) -> dict[str, float]:
         """An FAQ seen through one wording: the wording is compared with the question, the answer
-        is checked for the kind of information asked."""
-        text = wording.text.lower()
-        actions = [_action_word(a) for a in wording.actions]
-        extra = [w for w in wording.subject if not self._mentions(self.question.text.lower(), w)]
-        extra += [a for a in actions if a not in self.weights]
+        is checked for the kind of information asked (``customers_named``: the customer types the
+        wording and the answer name)."""
+        subject = wording.analysis.subject
+        extra = [w for w in subject if not self._said(w)]
+        extra += [a for a in wording.actions if a not in self.weights]
         return {
             "wording_dense": cosine,
-            "subject_recall": self._recall(text, (*wording.subject, *actions)),
-            "subject_precision": self._precision(len(wording.subject) + len(actions), extra),
+            "subject_recall": self._recall(wording.text, (*subject, *wording.actions)),
+            "subject_precision": self._precision(len(subject) + len(wording.actions), extra),
             "extra_subject_words": float(min(3, len(extra))),
-            "char_overlap": _dice(_bigrams("".join(self.question.subject)), _bigrams("".join(wording.subject))),
-            "wording_overlap": _dice(_bigrams(_letters(self.question.text)), _bigrams(_letters(wording.text))),
-            "kind_primary_match": float(wording.kind is self.question.kind),
-            "kind_overlap": float(bool(set(wording.kinds) & set(self.question.kinds))),
+            "char_overlap": _dice(self.subject_bigrams, wording.subject_bigrams),
+            "wording_overlap": _dice(self.letter_bigrams, wording.letter_bigrams),
+            "kind_primary_match": float(wording.analysis.kind is self.question.kind),
+            "kind_overlap": float(bool(wording.kinds & self.kinds)),
             "kind_evidence": self._kind_evidence(answer_kinds),
-            "customer_agreement": self._customer_agreement(wording.text + answer),
-            "action_agreement": _agreement(set(self.question.actions), set(wording.actions)),
+            "customer_agreement": self._agreement_with(customers_named),
+            "action_agreement": _agreement(self.action_classes, wording.action_classes),
             "answer_chars": math.log1p(len(answer)),
         }
 
@@ -248,11 +299,17 @@ class _QuestionContext:
             "answer_chars": math.log1p(len(text)),
         }
 
+    def _said(self, word: str) -> bool:
+        """Whether the question mentions ``word`` (remembered: the same words come back in many wordings)."""
+        said = self.said.get(word)
+        if said is None:
+            said = self.said[word] = self._mentions(self.text, word)
+        return said
+
     def _mentions(self, text: str, word: str) -> bool:
         if word.startswith(ACTION_PREFIX):
-            action = word.removeprefix(ACTION_PREFIX)
-            return any(len(s) >= 2 and s in text for s, a in self.analyser.rules.actions.items() if a == action)
-        return any(surface.lower() in text for surface in self.analyser.surfaces(word))
+            return any(surface in text for surface in self.analyser.action_surfaces(word.removeprefix(ACTION_PREFIX)))
+        return any(surface in text for surface in self.analyser.lower_surfaces(word))
 
     def _recall(self, text: str, words: Sequence[str] = ()) -> float:
         """IDF-weighted share of the question's subject words that ``text`` (or ``words``) holds."""
@@ -275,10 +332,12 @@ class _QuestionContext:
 
     def _customer_agreement(self, text: str) -> float:
         """1: names the question's customer type; -1: names only other types; 0: no type to compare."""
+        return self._agreement_with(self.analyser.customers_in(text))
+
+    def _agreement_with(self, named: frozenset[str]) -> float:
         asked = set(self.question.customers)
         if not asked:
             return 0.0
-        named = self.analyser.customers_in(text)
         return 1.0 if named & asked else (-1.0 if named else 0.0)
 
 
@@ -290,7 +349,7 @@ def _action_word(action: str) -> str:
     return ACTION_PREFIX + action
 
 
-def _agreement(asked: set[str], offered: set[str]) -> float:
+def _agreement(asked: frozenset[str], offered: frozenset[str]) -> float:
     if not asked or not offered:
         return 0.0
     return 1.0 if asked & offered else -1.0

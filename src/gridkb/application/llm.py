@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gridkb.application.search import SearchHit
-from gridkb.errors import BackendUnavailable
+from gridkb.errors import BackendUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class LlmAnswerer:
             from langchain_core.prompts import ChatPromptTemplate
             from langchain_openai import ChatOpenAI
         except ImportError:
-            raise BackendUnavailable("LLM mode needs the llm extra: pip install 'gridkb[llm]'") from None
+            raise BackendUnavailableError("LLM mode needs the llm extra: pip install 'gridkb[llm]'") from None
         chat = ChatOpenAI(base_url=base_url, model=model, api_key=api_key, timeout=timeout, max_retries=0, temperature=0)
         prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", "<资料>\n{context}\n</资料>\n<问题>{question}</问题>")])
         self._chain = prompt | chat | StrOutputParser()

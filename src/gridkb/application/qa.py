@@ -198,22 +198,27 @@ class QuestionAnswerer:
         return self.rewriter.rewrite(question, history)
 
     def answer(
-        self, question: str, history: Sequence[str] | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None
+        self, question: str, history: Sequence[str] | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None,
+        contextualised: str | None = None,
     ) -> Answer:
-        """Answer ``question`` (``history``: the earlier user turns, oldest first, for follow-ups)."""
-        trace = self.trace(question, history, audience, today)
+        """Answer ``question`` (``history``: the earlier user turns, oldest first, for follow-ups;
+        ``contextualised``: ``contextualise(question, history)`` when the caller has it already)."""
+        trace = self.trace(question, history, audience, today, contextualised)
         assert trace.answer is not None
         return trace.answer
 
     def trace(
-        self, question: str, history: Sequence[str] | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None
+        self, question: str, history: Sequence[str] | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None,
+        contextualised: str | None = None,
     ) -> AnswerTrace:
-        """Run every stage and keep what each produced."""
+        """Run every stage and keep what each produced (the arguments as for ``answer``)."""
         trace = AnswerTrace(question)
         if reason := check(question):
             trace.answer = self._refuse(reason)
             return trace
-        trace.question = question = self.contextualise(question, history or ())
+        if contextualised is None:
+            contextualised = self.contextualise(question, history or ())
+        trace.question = question = contextualised
         query = self.searcher.prepare(question)
         if self.domain_gate and not self.in_domain(query):
             trace.answer = self._refuse(AbstainReason.OUT_OF_SCOPE)

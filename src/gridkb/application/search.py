@@ -19,29 +19,28 @@ from typing import Any
 import numpy as np
 
 from gridkb.application.pinyin import PinyinResolver
+from gridkb.application.retrievers import CANDIDATES, Query, registered
 from gridkb.kb import KnowledgeBase
 from gridkb.organisation.linking import expansion_terms
 from gridkb.production.normalize import normalize_query
 from gridkb.records import Audience, Chunk, Classification
-from gridkb.storage.bm25_index import Bm25Index
 from gridkb.storage.generation import NO_END, date_number
 
 MAX_QUERY_CHARS = 500
 QUESTION_WORDS = ("什么", "怎么", "怎样", "多少", "多久", "哪里", "需要", "可以", "能不能", "要不要", "是不是", "为什么", "几天", "资料", "办理", "申请")
-CANDIDATES = 40
 SNIPPET_WIDTH = 160
 
 
 class Retriever(str, Enum):
+    """The built-in retrievers' names (``application/retrievers.py``), for the signals that read them."""
+
     BM25 = "bm25"
     DENSE = "dense"
     FAQ_BM25 = "faq_bm25"
     FAQ_DENSE = "faq_dense"
 
 
-# RRF weights and constant, tuned on the dev split (scripts/tune_search.py)
-# (on the domain dev split and the DRCD dev split together, scripts/tune_search.py)
-FUSION_WEIGHTS = {Retriever.BM25: 1.0, Retriever.DENSE: 1.0, Retriever.FAQ_BM25: 1.0, Retriever.FAQ_DENSE: 1.0}
+# RRF constant tuned on the domain dev split and the DRCD dev split together (scripts/tune_search.py)
 RRF_K = 5
 CATEGORY_BOOST = 0.0  # fused score × (1 + boost × confidence) for hits in the question's category (tuned: off)
 LEXICAL_ALPHA, LEXICAL_FLOOR = 2.0, 0.3  # BM25 weight × lexical_boost(bm25_share), see lexical_boost
@@ -82,7 +81,12 @@ class RetrievalSignals:
     classification: Classification | None = None
 
 
-def fuse(rankings: dict[Retriever, list[tuple[str, float]]], weights: dict[Retriever, float], k: int = RRF_K) -> dict[str, float]:
+def fusion_weights() -> dict[str, float]:
+    """Each registered retriever's weight in reciprocal-rank fusion."""
+    return {r.retriever.name: r.weight for r in registered()}
+
+
+def fuse(rankings: dict[str, list[tuple[str, float]]], weights: dict[str, float], k: int = RRF_K) -> dict[str, float]:
     """Weighted reciprocal-rank fusion: Σ weight / (k + rank) over the retrievers that found an item."""
     scores: dict[str, float] = {}
     for retriever, ranking in rankings.items():
@@ -173,10 +177,6 @@ class Searcher:
         return [w.to_dict() for w in self.kb.faq_wordings]
 
     @cached_property
-    def _faq_bm25(self) -> Bm25Index:
-        return self.kb.faq_bm25
-
-    @cached_property
     def _chunk_of_faq(self) -> dict[str, str]:
         return {c.faq_id: c.id for c in self.kb.chunks if c.faq_id}
 
@@ -241,7 +241,7 @@ class Searcher:
         signals.best_faq_dense = max((s for _, s in rankings[Retriever.FAQ_DENSE]), default=0.0)
         signals.best_bm25 = max((s for _, s in rankings[Retriever.BM25]), default=0.0)
         signals.classification = self.kb.classifier.classify(self.kb.query_vector(clean), clean)
-        weights = dict(FUSION_WEIGHTS)
+        weights = fusion_weights()
         weights[Retriever.BM25] *= lexical_boost(self.bm25_share(rankings, tokens))
         fused = boost_category(fuse(rankings, weights), self.kb, signals.classification, CATEGORY_BOOST)
         signals.hits = self._collapse(rankings, fused, k, tokens)
@@ -249,28 +249,23 @@ class Searcher:
 
     def rankings(
         self, clean: str, tokens: list[str], expansion: list[str], audience: Audience, category: str | None, today: date
-    ) -> dict[Retriever, list[tuple[str, float]]]:
-        """Each retriever's ranking of visible chunk ids, best first (the input of fusion)."""
-        mask = self._mask(audience, category, today)
-        chunks = self.kb.chunks
-        vector = self.kb.query_vector(clean)
-        faq_bm25 = self._faq_bm25.search(tokens, CANDIDATES, extra=expansion)
-        return {
-            Retriever.BM25: [(chunks[row].id, score) for row, score in self.kb.bm25.search(tokens, CANDIDATES, mask=mask, extra=expansion)],
-            Retriever.DENSE: self._dense_chunks(vector, mask, audience, category, today),
-            Retriever.FAQ_BM25: self._faq_ranking([(self.faq_rows[r]["faq_id"], s) for r, s in faq_bm25], mask),
-            Retriever.FAQ_DENSE: self._faq_ranking(self._dense_faqs(vector, mask, audience, category, today), mask),
-        }
+    ) -> dict[str, list[tuple[str, float]]]:
+        """Each registered retriever's ranking of visible chunk ids, best first (the input of fusion)."""
+        query = Query(self, clean, tokens, expansion, audience, category, today, self._mask(audience, category, today))
+        return {r.retriever.name: r.retriever.rank(query) for r in registered()}
 
-    def _dense_chunks(self, vector: np.ndarray, mask: np.ndarray, audience: Audience, category: str | None, today: date) -> list[tuple[str, float]]:
+    def dense_chunks(self, query: Query) -> list[tuple[str, float]]:
+        """(chunk id, cosine) of the visible chunks nearest the query."""
+        vector, mask, audience, category, today = query.vector, query.mask, query.audience, query.category, query.today
         exact = self.kb.exact_vectors
         if exact is not None:  # rows are in chunk order: the filter mask applies as it is
             return exact.search(vector, CANDIDATES, mask.astype(bool))
         visible = lambda chunk_id: bool(mask[self._row_of_chunk[chunk_id]])  # noqa: E731
         return self._dense(self.kb.vectors, vector, self._where(audience, category, today), category, visible)
 
-    def _dense_faqs(self, vector: np.ndarray, mask: np.ndarray, audience: Audience, category: str | None, today: date) -> list[tuple[str, float]]:
+    def dense_faqs(self, query: Query) -> list[tuple[str, float]]:
         """(faq id, cosine) of the FAQ questions nearest the query whose FAQ chunk the caller may see."""
+        vector, mask, audience, category, today = query.vector, query.mask, query.audience, query.category, query.today
         exact = self.kb.exact_faq_vectors
         if exact is not None:
             rows = self._chunk_row_of_faq_vector
@@ -309,7 +304,7 @@ class Searcher:
         rows = [self._row_of_chunk.get(self._chunk_of_faq.get(i.rsplit(":", 1)[0], ""), -1) for i in ids]
         return np.asarray(rows, dtype=np.int64)
 
-    def bm25_share(self, rankings: dict[Retriever, list[tuple[str, float]]], tokens: list[str]) -> float:
+    def bm25_share(self, rankings: dict[str, list[tuple[str, float]]], tokens: list[str]) -> float:
         """The best BM25 score over the most the question's words could score (their IDF sum): about
         1 when one passage holds every word of the question."""
         best = max((score for _, score in rankings[Retriever.BM25]), default=0.0)
@@ -335,7 +330,7 @@ class Searcher:
         """The top ``k`` hits for ``query`` (see ``retrieve``)."""
         return self.retrieve(query, k, category, audience, today).hits
 
-    def _faq_ranking(self, faq_hits: list[tuple[str, float]], mask: np.ndarray) -> list[tuple[str, float]]:
+    def faq_ranking(self, faq_hits: list[tuple[str, float]], mask: np.ndarray) -> list[tuple[str, float]]:
         """FAQ question hits → their FAQ chunks, best score per chunk, only chunks the caller may see."""
         best: dict[str, float] = {}
         for faq_id, score in faq_hits:
@@ -344,14 +339,14 @@ class Searcher:
                 best[chunk_id] = score
         return sorted(best.items(), key=lambda x: -x[1])
 
-    def _collapse(self, rankings: dict[Retriever, list[tuple[str, float]]], fused: dict[str, float], k: int, tokens: list[str]) -> list[SearchHit]:
+    def _collapse(self, rankings: dict[str, list[tuple[str, float]]], fused: dict[str, float], k: int, tokens: list[str]) -> list[SearchHit]:
         """Duplicates fold into their canonical item (best score wins, every source is kept)."""
         by_id = self.kb.chunk_by_id
         ranks: dict[str, dict[str, int]] = {}
-        raw: dict[str, dict[Retriever, float]] = {}
+        raw: dict[str, dict[str, float]] = {}
         for retriever, ranking in rankings.items():
             for rank, (item, score) in enumerate(ranking, start=1):
-                ranks.setdefault(item, {})[retriever.value] = rank
+                ranks.setdefault(item, {})[retriever] = rank
                 raw.setdefault(item, {})[retriever] = score
         groups: dict[str, list[str]] = {}
         for item in sorted(fused, key=lambda i: -fused[i]):

@@ -175,13 +175,14 @@ class ChatBot:
         """Answer one customer message in its conversation (a new one when ``session_id`` is None)."""
         if len(message) > MAX_MESSAGE_CHARS:
             raise InvalidMessageError(f"消息过长：最多 {MAX_MESSAGE_CHARS} 个字符，请分几次描述")
+        earlier: list[ChatMessage] = []  # a new conversation has nothing to read back
         if session_id is None:
             session_id = self.start(channel)
         elif (stored_channel := self.store.session_channel(session_id)) is None:
             raise UnknownConversationError(f"会话 {session_id} 不存在或已过期，请开始新的会话")
         else:
             channel = stored_channel
-        earlier = self.store.messages(session_id)
+            earlier = self.store.messages(session_id)
         if record_contact is not None and (step := self._continue(earlier, message, record_contact)) is not None:
             user = ChatMessage(session_id, "user", mask_personal_data(message), self.clock(), intent=Intent.CONTACT.value)
             return self._store(user, step, Intent.CONTACT, "")
@@ -191,7 +192,7 @@ class ChatBot:
         answerer = self.answerer()
         question = answerer.contextualise(message, history) if detected.intent not in _SMALL_TALK else message
         user = ChatMessage(session_id, "user", message, self.clock(), intent=detected.intent.value, question=question)
-        draft = self._draft(detected, message, history, answerer, audience, last_category)
+        draft = self._draft(detected, message, question, history, answerer, audience, last_category)
         if draft.reason == HANDOFF_ONLY:
             _take_last_question(draft, earlier)
         if draft.escalate is not None and escalate is not None:
@@ -249,8 +250,10 @@ class ChatBot:
         return draft
 
     def _draft(
-        self, detected: Detected, message: str, history: list[str], answerer: QuestionAnswerer, audience: Audience, last_category: str
+        self, detected: Detected, message: str, question: str, history: list[str], answerer: QuestionAnswerer, audience: Audience,
+        last_category: str,
     ) -> _Draft:
+        """The reply to ``message`` (``question``: the message made self-contained with ``history``)."""
         intent = detected.intent
         if intent in _SMALL_TALK:
             text = {Intent.GREETING: GREETING, Intent.THANKS: THANKS, Intent.CHITCHAT: CHITCHAT}[intent]
@@ -266,7 +269,7 @@ class ChatBot:
         if detected.outage and (notice := self._from_notice(message)) is not None:
             notice.department = answerer.kb.taxonomy.department(notice.category)
             return notice
-        answer = answerer.answer(message, history=history, audience=audience)
+        answer = answerer.answer(message, history=history, audience=audience, contextualised=question)
         draft = _Draft(
             answer.answer, answer.resolved, answer.reason, answer.confidence, answer.category if answer.resolved else "",
             answer.department, _sources(answer), list(answer.suggestions), list(answer.options),

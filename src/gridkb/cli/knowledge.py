@@ -17,7 +17,7 @@ from rich.text import Text
 from gridkb.cli.common import (
     AudienceOption, DbOption, JsonOption, KbOption, app, clean_errors, parse_audience, console, err_console, kb_app, open_service,
 )
-from gridkb.config import EmbeddingBackend
+from gridkb.config import EmbeddingBackend, IngestExecutor
 from gridkb.labels import label
 from gridkb.records import IngestReport
 
@@ -63,10 +63,12 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="files or folders to ingest")],
     kb: KbOption = None,
     backend: Annotated[EmbeddingBackend | None, typer.Option(help="embedding backend [env GRIDKB_EMBEDDING_BACKEND]")] = None,
+    executor: Annotated[IngestExecutor | None, typer.Option(help="where parsing and embedding run [env GRIDKB_INGEST_EXECUTOR, default processes]")] = None,
+    workers: Annotated[int | None, typer.Option(min=0, help="worker processes on this host [env GRIDKB_INGEST_WORKERS, default one per core]")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Ingest documents into the knowledge base (incremental: unchanged files are skipped)."""
-    service = open_service(kb, embedding_backend=backend)
+    service = open_service(kb, embedding_backend=backend, ingest_executor=executor, ingest_workers=workers)
     if json_output:
         report = service.ingest(paths)
     elif not sys.stderr.isatty():  # a log file (make serve > log): plain lines instead of a bar

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from gridkb.errors import BackendUnavailable
+from gridkb.errors import BackendUnavailableError
 from gridkb.evaluation.systems import Passage, SystemAnswer
 from gridkb.storage.chroma_index import open_client
 
@@ -43,7 +43,7 @@ def _imports() -> dict[str, Any]:
             from langchain_core.embeddings import Embeddings
             from langchain_text_splitters import RecursiveCharacterTextSplitter
     except ImportError as exc:
-        raise BackendUnavailable(f"the LangChain baseline needs the eval extra: pip install 'gridkb[eval]' ({exc})") from None
+        raise BackendUnavailableError(f"the LangChain baseline needs the eval extra: pip install 'gridkb[eval]' ({exc})") from None
     return locals()
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gridkb.errors import EmptyDocument, FileTooLarge, SourceError
+from gridkb.errors import EmptyDocumentError, FileTooLargeError, SourceError
 from gridkb.privacy import mask_personal_data
 from gridkb.production.loaders import loader_for
 from gridkb.production.loaders.base import Extracted
@@ -78,9 +78,9 @@ def read_source(path: Path, max_bytes: int) -> bytes:
     except OSError as exc:
         raise SourceError(str(path), f"cannot read: {exc.strerror}") from None
     if size > max_bytes:
-        raise FileTooLarge(str(path), f"oversized: {size / 1048576:.1f} MiB > limit {max_bytes / 1048576:.1f} MiB")
+        raise FileTooLargeError(str(path), f"oversized: {size / 1048576:.1f} MiB > limit {max_bytes / 1048576:.1f} MiB")
     if size == 0:
-        raise EmptyDocument(str(path), "empty file")
+        raise EmptyDocumentError(str(path), "empty file")
     return path.read_bytes()
 
 
@@ -101,7 +101,7 @@ def load_document(path: Path, max_bytes: int, source: str | None = None) -> Docu
     extracted = _without_personal_data(loader_for(path)(path, data, sidecar.get("encoding")))
     raw_meta = {**extracted.front_matter, **sidecar}
     if not any(b.kind is not BlockKind.HEADING for b in extracted.blocks) and not extracted.faqs:
-        raise EmptyDocument(str(path), "no text found in the document")
+        raise EmptyDocumentError(str(path), "no text found in the document")
     fallback = extracted.title or _first_heading(extracted) or path.stem
     source = source or source_name(path)
     meta = build_meta(source, raw_meta, normalize_line(fallback))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from gridkb.errors import DecodeError, UnsupportedFormat
+from gridkb.errors import DecodeError, UnsupportedFormatError
 
 _CANDIDATES = ("gb18030", "big5")
 _COMMON_CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -44,7 +44,7 @@ def _plausibility(text: str) -> float:
 def decode_text(data: bytes, path: str, declared: str | None = None) -> str:
     """Return the text of ``data``; raises DecodeError when no supported encoding fits."""
     if looks_binary(data):
-        raise UnsupportedFormat(path, "binary content in a text file")
+        raise UnsupportedFormatError(path, "binary content in a text file")
     if declared:
         try:
             return data.decode(declared)

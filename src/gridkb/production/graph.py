@@ -3,6 +3,7 @@ entries, terms, entities, quantities and relations, with provenance on every edg
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -44,16 +45,31 @@ class GenericWords:
 
     def entity_ids(self, entities: Iterable[Entity], texts: Sequence[str], curated: Collection[str] = ()) -> set[str]:
         """Ids of the entities that are generic: listed, or (unless ``curated``) in most of ``texts``."""
-        generic = set()
-        counted = len(texts) >= self.min_documents
-        for entity in entities:
-            if entity.name in self.words:
-                generic.add(entity.id)
-            elif counted and entity.id not in curated:
-                share = sum(1 for text in texts if entity.name in text) / len(texts)
-                if share > self.max_document_share:
-                    generic.add(entity.id)
-        return generic
+        entities = list(entities)
+        generic = {e.id for e in entities if e.name in self.words}
+        if len(texts) < self.min_documents:
+            return generic
+        counted = [e for e in entities if e.id not in generic and e.id not in curated]
+        documents = document_counts({e.name for e in counted}, texts)
+        return generic | {e.id for e in counted if documents[e.name] / len(texts) > self.max_document_share}
+
+
+def document_counts(names: Collection[str], texts: Iterable[str]) -> Counter[str]:
+    """How many of ``texts`` contain each of ``names`` as a substring. One pass over each text that looks
+    names up by their first two characters, so the cost grows with the texts and not with names × texts
+    (a real corpus discovers about one name per chunk)."""
+    lengths: dict[str, set[int]] = defaultdict(set)  # first two characters → lengths of the names they start
+    for name in names:
+        if len(name) >= 2:
+            lengths[name[:2]].add(len(name))
+    wanted = {n for n in names if len(n) >= 2}
+    short = [n for n in names if len(n) < 2]
+    counts: Counter[str] = Counter()
+    for text in texts:
+        found = {text[i : i + size] for i in range(len(text) - 1) for size in lengths.get(text[i : i + 2], ())}
+        counts.update(found & wanted)
+        counts.update(n for n in short if n in text)
+    return counts
 
 
 def section_node(doc_id: str, title_path: tuple[str, ...]) -> str:

@@ -18,7 +18,7 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
-from gridkb.errors import BackendUnavailable
+from gridkb.errors import BackendUnavailableError
 
 logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
 
@@ -42,7 +42,7 @@ def open_client(path: Path | None, url: str | None) -> Any:
             )
             client.heartbeat()
         except Exception as exc:  # the client raises several transport errors
-            raise BackendUnavailable(f"Chroma server at {url} does not answer: {exc}") from None
+            raise BackendUnavailableError(f"Chroma server at {url} does not answer: {exc}") from None
         return client
     if path is None:
         raise ValueError("an embedded Chroma needs a directory")

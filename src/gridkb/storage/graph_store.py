@@ -16,9 +16,13 @@ import networkx as nx
 import orjson
 
 
+LONG_EVIDENCE = 32  # chunks of one edge beyond which their membership is kept in a set
+
+
 class KnowledgeGraph:
     def __init__(self, graph: nx.MultiDiGraph | None = None) -> None:
         self._g = graph if graph is not None else nx.MultiDiGraph()
+        self._long_evidence: dict[tuple[str, str, str], set[str]] = {}  # chunk sets of edges with many chunks
 
     def add_node(self, node_id: str, node_type: str, label: str, **attrs: Any) -> None:
         if node_id in self._g:
@@ -31,10 +35,24 @@ class KnowledgeGraph:
         if self._g.has_edge(source, target, key=edge_type):
             data = self._g.edges[source, target, edge_type]
             data["weight"] += weight
-            if chunk and chunk not in data["chunks"]:
+            if chunk and self._is_new_evidence((source, target, edge_type), data["chunks"], chunk):
                 data["chunks"].append(chunk)
             return
         self._g.add_edge(source, target, key=edge_type, type=edge_type, weight=weight, chunks=[chunk] if chunk else [], **attrs)
+
+    def _is_new_evidence(self, edge: tuple[str, str, str], chunks: list[str], chunk: str) -> bool:
+        """Whether ``chunk`` is not yet among the edge's ``chunks`` (and record it). An edge between two
+        common entities gathers most chunks of the corpus: past a few, a set answers instead of a scan,
+        which would make building the graph quadratic."""
+        if len(chunks) < LONG_EVIDENCE:
+            return chunk not in chunks
+        seen = self._long_evidence.get(edge)
+        if seen is None:
+            seen = self._long_evidence[edge] = set(chunks)
+        if chunk in seen:
+            return False
+        seen.add(chunk)
+        return True
 
     def has_node(self, node_id: str) -> bool:
         return node_id in self._g

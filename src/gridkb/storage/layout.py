@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from gridkb.errors import GenerationError, GridkbError, KnowledgeBaseMissing
+from gridkb.errors import GenerationError, GridkbError, KnowledgeBaseMissingError
 from gridkb.storage.generation import STAGING_PREFIX, Generation, GenerationFile
 
 
@@ -73,11 +73,11 @@ class KbLayout:
     def require_current(self) -> Path:
         current = self.current()
         if current is None:
-            raise KnowledgeBaseMissing(f"no knowledge base at {self.root}: run 'gridkb ingest corpus/ --kb {self.root}' first")
+            raise KnowledgeBaseMissingError(f"no knowledge base at {self.root}: run 'gridkb ingest corpus/ --kb {self.root}' first")
         return current
 
     def open_current(self) -> Generation:
-        """The generation being served; raises KnowledgeBaseMissing when nothing was built."""
+        """The generation being served; raises KnowledgeBaseMissingError when nothing was built."""
         return Generation(self.require_current())
 
     def new_staging(self) -> Generation:

@@ -10,7 +10,6 @@
   var me = null;
   var charts = {};
   // the status filter's choices; every other Chinese label comes from the API's *_label fields
-  var STATUSES = [["new", "新建"], ["triaged", "已分诊"], ["assigned", "已分派"], ["in_progress", "处理中"], ["resolved", "已解决"], ["closed", "已关闭"], ["reopened", "已重开"]];
 
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs, children) {
@@ -105,6 +104,12 @@
     }).catch(function (e) { list.appendChild(el("li", { class: "error", text: e.message })); });
   }
   function loadCategories() {
+    var statusSelect = $("ticket-status");
+    if (statusSelect.options.length <= 1) {  // the lifecycle comes from the server's state machine
+      api("/api/ticket-statuses").then(function (statuses) {
+        statuses.forEach(function (s) { statusSelect.appendChild(el("option", { value: s.code, text: s.label })); });
+      }).catch(function () {});
+    }
     api("/api/kb/report").then(function (report) {
       var select = $("search-category");
       (report.coverage || []).forEach(function (c) { select.appendChild(el("option", { value: c.code, text: c.name })); });
@@ -431,8 +436,6 @@
   // --- wiring
 
   document.addEventListener("DOMContentLoaded", function () {
-    var statusSelect = $("ticket-status");
-    STATUSES.forEach(function (s) { statusSelect.appendChild(el("option", { value: s[0], text: s[1] })); });
     $("login-form").addEventListener("submit", function (event) {
       event.preventDefault();
       $("login-error").textContent = "";

@@ -8,7 +8,7 @@ from fastapi import Path as PathParam
 from gridkb.api import schemas
 from gridkb.api.deps import Allowed, Service
 from gridkb.api.errors import error_responses
-from gridkb.errors import NotFound
+from gridkb.errors import NotFoundError
 from gridkb.records import Role
 
 router = APIRouter(tags=["service"])
@@ -31,4 +31,4 @@ def list_keys(who: Allowed, service: Service) -> list[dict[str, Any]]:
 def revoke_key(key_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{12}$")], who: Allowed, service: Service) -> None:
     """Revoke a key at once, on every worker (a lost laptop, a colleague who left)."""
     if not service.keys.revoke(key_id):
-        raise NotFound("没有这个有效的密钥")
+        raise NotFoundError("没有这个有效的密钥")

@@ -12,7 +12,7 @@ from gridkb.api import schemas
 from gridkb.api.auth import Caller
 from gridkb.api.deps import Allowed, Service
 from gridkb.api.errors import error_responses
-from gridkb.api.views import ticket_labels
+from gridkb.api.views import ticket_labels, ticket_statuses
 from gridkb.records import Priority, Ticket, TicketOrigin, TicketStatus
 from gridkb.service import GridService, TicketAction, TicketActionKind
 
@@ -41,6 +41,11 @@ def build_router(categories: Sequence[str]) -> APIRouter:
             status or [], department or None, category or None, overdue=overdue, limit=limit, offset=offset, urgent_first=sort == "urgency"
         )
         return [ticket_out(service, t, who, detail=False) for t in found]
+
+    @router.get("/api/ticket-statuses", response_model=list[schemas.TicketStatusOut])
+    def statuses(who: Allowed) -> list[dict[str, Any]]:
+        """The lifecycle's statuses with their Chinese labels, whether each is finished, and where each may go."""
+        return ticket_statuses()
 
     @router.post("/api/tickets", response_model=schemas.TicketOut, status_code=201)
     def create_ticket(body: TicketCreate, who: Allowed, service: Service) -> dict[str, Any]:  # type: ignore[valid-type]

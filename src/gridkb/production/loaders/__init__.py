@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from gridkb.errors import UnsupportedFormat
+from gridkb.errors import UnsupportedFormatError
 from gridkb.production.loaders.base import Extracted, FaqRow
 from gridkb.production.loaders.docx import load_docx
 from gridkb.production.loaders.html import load_html
@@ -39,12 +39,12 @@ def is_supported(path: Path | str) -> bool:
 
 
 def loader_for(path: Path) -> Loader:
-    """The loader for ``path``'s extension; raises UnsupportedFormat for anything else."""
+    """The loader for ``path``'s extension; raises UnsupportedFormatError for anything else."""
     try:
         return LOADERS[path.suffix.lower()]
     except KeyError:
         supported = " ".join(sorted(SUPPORTED_SUFFIXES))
-        raise UnsupportedFormat(str(path), f"unsupported format '{path.suffix or '(none)'}' (supported: {supported})") from None
+        raise UnsupportedFormatError(str(path), f"unsupported format '{path.suffix or '(none)'}' (supported: {supported})") from None
 
 
 __all__ = ["LOADERS", "MARKDOWN_SUFFIXES", "SUPPORTED_SUFFIXES", "Extracted", "FaqRow", "is_supported", "loader_for"]

@@ -12,7 +12,7 @@ from docx.document import Document as DocxDocument
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from gridkb.errors import CorruptFile
+from gridkb.errors import CorruptFileError
 from gridkb.production.loaders.base import ARCHIVE_ERRORS, Extracted, heading, table_row_block
 from gridkb.production.normalize import normalize_line
 from gridkb.production.structure import classify_line
@@ -26,7 +26,7 @@ def load_docx(path: Path, data: bytes, encoding: str | None = None) -> Extracted
         document = docx.Document(io.BytesIO(data))
         return _content(document)  # parts such as styles are read when first used
     except (*ARCHIVE_ERRORS, ValueError) as exc:
-        raise CorruptFile(str(path), f"corrupt DOCX: {exc}") from None
+        raise CorruptFileError(str(path), f"corrupt DOCX: {exc}") from None
 
 
 def _content(document: DocxDocument) -> Extracted:

@@ -9,7 +9,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from gridkb.errors import CorruptFile, EmptyDocument
+from gridkb.errors import CorruptFileError, EmptyDocumentError
 from gridkb.production.loaders.base import Extracted
 from gridkb.production.structure import drop_repeated_lines, plain_blocks
 
@@ -20,14 +20,14 @@ def load_pdf(path: Path, data: bytes, encoding: str | None = None) -> Extracted:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise CorruptFile(str(path), "encrypted PDF")
+            raise CorruptFileError(str(path), "encrypted PDF")
         pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
-    except CorruptFile:
+    except CorruptFileError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise CorruptFile(str(path), f"corrupt PDF: {exc}") from None
+        raise CorruptFileError(str(path), f"corrupt PDF: {exc}") from None
     if not any(line.strip() for page in pages for line in page):
-        raise EmptyDocument(str(path), "the PDF has no extractable text (scanned image?)")
+        raise EmptyDocumentError(str(path), "the PDF has no extractable text (scanned image?)")
     pages = drop_repeated_lines(pages)
     lines = [line for page in pages for line in page]
     title = (reader.metadata.title if reader.metadata and reader.metadata.title else "") or ""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 
-from gridkb.errors import CorruptFile
+from gridkb.errors import CorruptFileError
 from gridkb.production.encoding import decode_text
 from gridkb.production.loaders.base import (
     ARCHIVE_ERRORS,
@@ -43,7 +43,7 @@ def load_csv(path: Path, data: bytes, encoding: str | None = None) -> Extracted:
     try:
         rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
     except csv.Error as exc:  # e.g. a line break inside an unquoted field under a sniffed dialect
-        raise CorruptFile(str(path), f"malformed CSV: {exc}") from None
+        raise CorruptFileError(str(path), f"malformed CSV: {exc}") from None
     blocks, faqs = _from_rows(rows)
     return Extracted(blocks, text, "", faqs)
 
@@ -52,7 +52,7 @@ def load_xlsx(path: Path, data: bytes, encoding: str | None = None) -> Extracted
     try:
         sheets = _sheet_rows(data)
     except (*ARCHIVE_ERRORS, ValueError) as exc:
-        raise CorruptFile(str(path), f"corrupt XLSX: {exc}") from None
+        raise CorruptFileError(str(path), f"corrupt XLSX: {exc}") from None
     blocks: list[Block] = []
     faqs: list[FaqRow] = []
     raw: list[str] = []

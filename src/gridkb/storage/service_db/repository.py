@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridkb.errors import ConcurrentUpdateError
@@ -73,20 +73,24 @@ class ServiceStore:
         return self.add_messages([message])[0]
 
     def add_messages(self, messages: Sequence[ChatMessage]) -> list[ChatMessage]:
-        """Append messages to their session in one transaction (a turn: the question and the reply)."""
-        stored = []
+        """Append messages to their session in one transaction (a turn: the question and the reply):
+        one count per session, one multi-row insert, one update of each session's last activity."""
+        stored = [replace(message, id=message.id or str(uuid.uuid4())) for message in messages]
         with self._transaction() as db:
-            for message in messages:
-                message_id = message.id or str(uuid.uuid4())
-                seq = db.scalar(select(func.count()).select_from(MessageRow).where(MessageRow.session_id == message.session_id)) or 0
-                data = message.to_dict() | {"id": message_id, "seq": seq + 1}
+            seq: dict[str, int] = {}
+            rows = []
+            for message in stored:
+                if message.session_id not in seq:
+                    count = select(func.count()).select_from(MessageRow).where(MessageRow.session_id == message.session_id)
+                    seq[message.session_id] = db.scalar(count) or 0
+                seq[message.session_id] += 1
+                data = message.to_dict() | {"seq": seq[message.session_id]}
                 data["sources"], data["suggestions"] = list(message.sources), list(message.suggestions)
-                db.add(MessageRow(**data))
-                db.flush()
-                session = db.get(SessionRow, message.session_id)
-                if session is not None:
-                    session.last_active_at = message.created_at
-                stored.append(replace(message, id=message_id))
+                rows.append(data)
+            if rows:
+                db.execute(insert(MessageRow), rows)
+            for session_id, last_active in {m.session_id: m.created_at for m in stored}.items():
+                db.execute(update(SessionRow).where(SessionRow.id == session_id).values(last_active_at=last_active))
         return stored
 
     def messages(self, session_id: str) -> list[ChatMessage]:
