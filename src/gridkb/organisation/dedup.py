@@ -27,7 +27,7 @@ RELATED_COSINE = 0.80
 RELATED_PER_ITEM = 5
 EXACT_NEIGHBOURS_MAX = 20_000  # rows searched exactly (seconds); above, the cell search
 ROWS_PER_CELL = 256  # average k-means cell size of the cell search: fixed, so its cost grows linearly
-CELLS_PROBED = 32  # nearest cells each row is compared with (recall 0.97 of the exact top 10 at 30,000 synthetic chunks)
+CELLS_PROBED = 32  # nearest cells probed; top-10 recall on synthetic hashing vectors: 0.97 at 30,000 rows, 0.89 at 100,000
 
 
 def top_neighbours(vectors: np.ndarray, k: int, min_cosine: float, block: int = 2048) -> list[list[tuple[int, float]]]:
