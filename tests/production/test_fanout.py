@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 import pytest
 
 from gridkb.config import EmbeddingBackend, Settings
@@ -33,6 +37,37 @@ REDIS_URL = os.environ.get("GRIDKB_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 def die(payload: object) -> None:
     """Stands in for a task whose worker is killed (out of memory, a crash in native code)."""
     os._exit(3)
+
+
+def worker_pid(payload: object) -> int:
+    return os.getpid()
+
+
+def gone(pid: int, seconds: float = 20) -> bool:
+    """Whether process ``pid`` ends (or is only a zombie left for init to reap) within ``seconds``."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def kill_and_watch_worker(executor_code: str) -> int:
+    """Run ``executor_code`` (which binds ``executor``) in a child that starts one worker, SIGKILL the
+    child, and return its worker's pid."""
+    code = f"import time\nfrom tests.production.test_fanout import worker_pid\n{executor_code}\n" \
+           "print(executor.submit(worker_pid, None).result(), flush=True)\ntime.sleep(600)"
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(child.stdout.readline())  # type: ignore[union-attr]
+    finally:
+        child.kill()
+        child.wait()
+    return pid
 
 
 class Watched:
@@ -129,6 +164,11 @@ def test_a_worker_dying_mid_batch_stops_the_ingest_and_the_current_generation_se
     assert ingest([corpus], inline_build, executor=InlineExecutor()).documents == 6  # the writer lock was released
 
 
+def test_workers_end_when_the_ingesting_process_is_killed() -> None:
+    pid = kill_and_watch_worker("from gridkb.storage.executors import ProcessExecutor\nexecutor = ProcessExecutor(1)")
+    assert gone(pid), f"worker {pid} outlived the process that started it"
+
+
 # --- the distributed engine: RQ over the Redis on this machine
 
 
@@ -171,3 +211,10 @@ def test_an_rq_worker_dying_mid_batch_is_a_clear_error(tmp_path: Path, inline_bu
     finally:
         executor.close()
     assert KbLayout(settings.kb_dir).current() is None  # nothing half-built was published
+
+
+@pytest.mark.integration
+def test_local_rq_workers_end_when_the_ingesting_process_is_killed(redis_url: str) -> None:
+    queue = f"gridkb-test-orphan-{os.getpid()}"
+    pid = kill_and_watch_worker(f"from gridkb.storage.rq_executor import RqExecutor\nexecutor = RqExecutor({redis_url!r}, 1, queue={queue!r})")
+    assert gone(pid), f"RQ worker {pid} outlived the process that started it"

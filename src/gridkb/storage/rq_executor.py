@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any, TypeVar
 
 from gridkb.config import Settings
 from gridkb.errors import BackendUnavailableError, ConfigError
-from gridkb.storage.executors import failed, threads_per_worker
+from gridkb.storage.executors import exit_with_parent, failed, threads_per_worker
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ class RqExecutor:
     def _start_worker(self, redis_url: str, queue: str, threads: int, n: int) -> subprocess.Popen[bytes]:
         """An RQ worker process on this host, running this interpreter with this process's import path."""
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "OMP_NUM_THREADS": str(threads)}
-        command = [sys.executable, "-m", "rq.cli", "worker", "--worker-class", "rq.worker.SimpleWorker", "--url", redis_url, "--quiet", queue]
+        rq_arguments = ["worker", "--worker-class", "rq.worker.SimpleWorker", "--url", redis_url, "--quiet", queue]
+        command = [sys.executable, "-m", "gridkb.storage.rq_executor", str(os.getpid()), *rq_arguments]
         with open(self._logs / f"worker-{n}.log", "wb") as log_file:
             return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log_file)
 
@@ -169,12 +171,27 @@ class RqExecutor:
             except Exception:  # already finished, failed or expired: nothing to cancel
                 log.debug("job %s could not be cancelled", job_id)
         for worker in self._local:
-            worker.terminate()  # RQ's warm shutdown: the worker ends its current job, if any, then exits
+            worker.terminate()  # RQ's warm shutdown, which an idle worker may take seconds to notice
+        deadline = time.monotonic() + 2
         for worker in self._local:
             try:
-                worker.wait(timeout=5)
-            except subprocess.TimeoutExpired:  # its results would no longer be read: nothing is lost
+                worker.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:  # no result of it would be read any more: nothing is lost
                 worker.kill()
                 worker.wait()
         self._redis.close()
         shutil.rmtree(self._logs, ignore_errors=True)
+
+
+def run_local_worker(arguments: list[str]) -> None:
+    """``python -m gridkb.storage.rq_executor <parent pid> worker …``: RQ's own worker command, ended
+    with the ingesting process that started it."""
+    from rq.cli import main
+
+    exit_with_parent(int(arguments[0]))
+    sys.argv = ["rq", *arguments[1:]]
+    main()
+
+
+if __name__ == "__main__":
+    run_local_worker(sys.argv[1:])
