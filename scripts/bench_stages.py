@@ -87,7 +87,8 @@ def build(workdir: Path, size: int, reuse: bool, profile: bool) -> SizeRun:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"  {size:,} target: {report.documents} documents, {report.chunks} chunks, "
           f"{report.graph_nodes} graph nodes, {report.graph_edges} edges in {wall:.1f} s "
-          f"(load average after: {load}; on {os.cpu_count()} cores)", flush=True)
+          f"(load average after: {load}; on {os.cpu_count()} cores; parse on the {settings.ingest_executor.value} "
+          f"executor, {settings.ingest_workers or os.cpu_count()} workers)", flush=True)
     return SizeRun(size, report.chunks, report.documents, seconds)
 
 

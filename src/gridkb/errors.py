@@ -56,6 +56,11 @@ class BackendUnavailableError(GridkbError):
     """An optional backend was selected but its extra is not installed or its server does not answer."""
 
 
+class MissingExtraError(BackendUnavailableError, ImportError):
+    """An optional backend was selected whose extra is not installed; the message names the extra to
+    install. Also an ImportError, raised when the backend is used, never when gridkb is imported."""
+
+
 class WorkerFailedError(GridkbError):
     """A parse or embed task of an ingest failed on its worker (the worker died, or the task raised):
     the ingest stops before publishing, so the generation being served stays."""

@@ -120,15 +120,16 @@ def _write_vectors(
     """Chroma collections for chunks and FAQ wordings, and the in-memory search matrices when small enough."""
     chunk_collection, faq_collection = collection_names(kb_id, generation.name)
     client = open_client(generation.path(GenerationFile.CHROMA), settings.chroma_url)
-    ChromaVectorIndex(client, chunk_collection, settings.chroma_search_ef).add(
+    exact = len(chunks) <= settings.exact_search_max_vectors  # then the matrices answer dense search, not Chroma
+    ChromaVectorIndex(client, chunk_collection, settings.chroma_search_ef, searched=not exact).add(
         [c.id for c in chunks], chunk_vectors, [chunk_metadata(c) for c in chunks]
     )
-    ChromaVectorIndex(client, faq_collection, settings.chroma_search_ef).add(
+    ChromaVectorIndex(client, faq_collection, settings.chroma_search_ef, searched=not exact).add(
         [w.id for w in wordings],
         wording_vectors,
         [{**chunk_metadata(chunk_by_faq[w.faq_id]), "faq_id": w.faq_id} for w in wordings],
     )
-    if len(chunks) <= settings.exact_search_max_vectors:
+    if exact:
         ExactVectorIndex.save(generation.path(GenerationFile.CHUNK_VECTORS), chunk_vectors)
         ExactVectorIndex.save(generation.path(GenerationFile.FAQ_VECTORS), wording_vectors)
     return VectorStoreInfo(

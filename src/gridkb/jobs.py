@@ -9,15 +9,15 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gridkb.config import Settings
 from gridkb.errors import FileTooLargeError, GridkbError, NotFoundError
 from gridkb.production.documents import SourceRoot
 from gridkb.production.uploads import UploadedFile, UploadMeta, save_upload
+from gridkb.records import IngestJob, IngestReport, JobStatus
 
 if TYPE_CHECKING:  # the SQL store is imported where it is built (it loads SQLAlchemy)
     from gridkb.storage.service_db import ServiceStore
@@ -27,27 +27,6 @@ log = logging.getLogger("gridkb.jobs")
 # one ingest at a time in this process, whichever app started it; ingests of other processes are
 # refused by the knowledge base's writer lock and fail their job with its message
 _INGEST_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class IngestJob:
-    """An upload's ingest as the service database records it: queued → running → done | failed."""
-
-    id: str
-    status: str
-    files: list[str]
-    stage: str
-    done: int
-    total: int
-    created_by: str
-    created_at: datetime
-    finished_at: datetime | None
-    report: dict[str, Any] = field(default_factory=dict)  # IngestReport.to_dict() once finished
-    error: str = ""
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> IngestJob:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
 
 
 class UploadJobs:
@@ -73,10 +52,10 @@ class UploadJobs:
 
     def get(self, job_id: str) -> IngestJob:
         """The job ``job_id``; raises NotFoundError when there is none."""
-        row = self.store.job(job_id)
-        if row is None:
+        job = self.store.job(job_id)
+        if job is None:
             raise NotFoundError("没有这个导入任务")
-        return IngestJob.from_row(row)
+        return job
 
     def run(self, job_id: str, folder: Path) -> None:
         """Ingest the uploads in ``folder`` as job ``job_id``, recording its progress and outcome; a job that
@@ -85,22 +64,22 @@ class UploadJobs:
 
         try:
             with _INGEST_LOCK:
-                self.store.update_job(job_id, status="running")
+                self.store.update_job(job_id, status=JobStatus.RUNNING)
                 # keyed <uploads folder>/<file name>: a corrected file of the same name replaces the earlier
                 # upload; an upload adds, it never removes the documents of earlier uploads
                 uploads = SourceRoot(folder, self.settings.uploads_path.name, complete=False)
                 report = ingest([uploads], self.settings, _JobProgress(self.store, job_id))
             failed = [f"{Path(f.path).name}: {f.reason}" for f in report.failed]
-            status = "failed" if failed and not report.added and not report.updated else "done"
-            self._finish(job_id, status, "; ".join(failed), report=report.to_dict())
+            status = JobStatus.FAILED if failed and not report.added and not report.updated else JobStatus.DONE
+            self._finish(job_id, status, "; ".join(failed), report)
         except GridkbError as error:
-            self._finish(job_id, "failed", str(error))
+            self._finish(job_id, JobStatus.FAILED, str(error))
         except Exception as error:  # noqa: BLE001 - a background job must record why it died
             log.exception("ingest job %s failed", job_id)
-            self._finish(job_id, "failed", f"内部错误：{type(error).__name__}")
+            self._finish(job_id, JobStatus.FAILED, f"内部错误：{type(error).__name__}")
 
-    def _finish(self, job_id: str, status: str, error: str, **fields: Any) -> None:
-        self.store.update_job(job_id, status=status, finished_at=datetime.now(timezone.utc), error=error, **fields)
+    def _finish(self, job_id: str, status: JobStatus, error: str, report: IngestReport | None = None) -> None:
+        self.store.update_job(job_id, status=status, finished_at=datetime.now(timezone.utc), error=error, report=report)
 
 
 class _JobProgress:

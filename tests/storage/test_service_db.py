@@ -78,6 +78,21 @@ def test_rate_counters_count_per_bucket(store):
     assert store.hit_rate_counter("client-b:1", NOW, NOW + timedelta(minutes=1)) == 1
 
 
+def test_keys_and_upload_jobs_come_back_as_records(store):
+    from gridkb.records import ApiKeyInfo, FileFailure, IngestJob, IngestReport, JobStatus, Role
+
+    store.add_api_key("ab" * 32, "agent-1", "agent", NOW, "营销部")
+    assert store.api_keys() == [ApiKeyInfo("ab" * 6, "agent-1", Role.AGENT, "营销部", NOW, None)]
+    store.add_job("j1", ["a.md"], "admin", NOW)
+    assert store.job("j1") == IngestJob("j1", JobStatus.QUEUED, ("a.md",), "admin", NOW) and store.job("nope") is None
+    store.update_job("j1", status=JobStatus.RUNNING, stage="embed", done=2, total=5)
+    report = IngestReport(documents=1, added=["uploads/a.md"], failed=[FileFailure("uploads/b.md", "编码无法识别")])
+    store.update_job("j1", status=JobStatus.DONE, finished_at=NOW, error="b.md: 编码无法识别", report=report)
+    job = store.job("j1")
+    assert (job.status, job.stage, job.done, job.total, job.finished_at) == (JobStatus.DONE, "embed", 2, 5, NOW)
+    assert job.report == report and job.error == "b.md: 编码无法识别"
+
+
 def test_unreachable_database_is_a_clear_error():
     from gridkb.errors import DatabaseError
 

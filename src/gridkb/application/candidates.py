@@ -121,8 +121,8 @@ class CandidateFinder:
     def _wordings(self) -> dict[str, list[tuple[str, str]]]:
         """FAQ id → its (wording id, wording) pairs: the question first, then the alternatives."""
         table: dict[str, list[tuple[str, str]]] = {}
-        for row in self.searcher.faq_rows:
-            table.setdefault(row["faq_id"], []).append((row["id"], row["text"]))
+        for wording in self.searcher.faq_rows:
+            table.setdefault(wording.faq_id, []).append((wording.id, wording.text))
         return table
 
     def warm_up(self) -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-
-from pypinyin import lazy_pinyin
+from functools import cached_property
 
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{1,4}")
 # characters of grammar that jieba glues to a neighbour (点能, 不退, 要离): such a pair is no typo
@@ -19,19 +18,40 @@ _LATIN_RUN = re.compile(r"[A-Za-z]+(?:\s+[A-Za-z]+)*")
 _MIN_SYLLABLES = 2
 
 
-class PinyinResolver:
-    """Greedy longest match of toneless pinyin against a vocabulary (the more frequent word wins a tie)."""
+def _pinyin_of(word: str) -> str:
+    # imported on first use: pypinyin's phrase tables take 0.25 s to import, and most questions,
+    # typed in Chinese with every word known, never need them
+    from pypinyin import lazy_pinyin
 
-    def __init__(self, words: Iterable[tuple[str, int]]) -> None:
+    return "".join(lazy_pinyin(word))
+
+
+class PinyinResolver:
+    """Greedy longest match of toneless pinyin against a vocabulary (the more frequent word wins a tie).
+
+    ``vocabulary`` is called, and the table built, the first time a question needs it."""
+
+    def __init__(self, vocabulary: Callable[[], Iterable[tuple[str, int]]]) -> None:
+        self._vocabulary = vocabulary
+
+    @cached_property
+    def _table(self) -> dict[str, str]:
         table: dict[str, tuple[str, int]] = {}
-        for word, frequency in words:
+        for word, frequency in self._vocabulary():
             if not re.fullmatch(r"[\u4e00-\u9fff]{2,8}", word):
                 continue
-            key = "".join(lazy_pinyin(word))
+            key = _pinyin_of(word)
             if key not in table or frequency > table[key][1]:
                 table[key] = (word, frequency)
-        self._table = {k: w for k, (w, _) in table.items()}
-        self._longest = max((len(k) for k in self._table), default=0)
+        return {k: w for k, (w, _) in table.items()}
+
+    @cached_property
+    def _longest(self) -> int:
+        return max((len(k) for k in self._table), default=0)
+
+    def warm_up(self) -> None:
+        """Build the table now (a server does, so that no customer's question waits for it)."""
+        _ = self._longest
 
     def convert(self, text: str) -> str:
         """``text`` with every run of latin letters that spells vocabulary words replaced by them."""
@@ -93,5 +113,5 @@ class PinyinResolver:
         return None
 
     def _sounds_like(self, word: str) -> str | None:
-        match = self._table.get("".join(lazy_pinyin(word)))
+        match = self._table.get(_pinyin_of(word))
         return match if match and match != word else None

@@ -191,6 +191,7 @@ class QuestionAnswerer:
     def warm_up(self) -> None:
         """Load the indexes and models and analyse every FAQ wording, before the first question."""
         self.finder.warm_up()
+        self.searcher.warm_up()
         self.answer("电费怎么交")
 
     def contextualise(self, question: str, history: Sequence[str]) -> str:

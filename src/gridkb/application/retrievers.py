@@ -79,7 +79,7 @@ class FaqBm25:
     def rank(self, query: Query) -> list[tuple[str, float]]:
         searcher = query.searcher
         found = searcher.kb.faq_bm25.search(query.tokens, CANDIDATES, extra=query.expansion)
-        return searcher.faq_ranking([(searcher.faq_rows[row]["faq_id"], score) for row, score in found], query.mask)
+        return searcher.faq_ranking([(searcher.faq_rows[row].faq_id, score) for row, score in found], query.mask)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -24,7 +24,7 @@ from gridkb.kb import KnowledgeBase
 from gridkb.organisation.linking import expansion_terms
 from gridkb.production.normalize import normalize_query
 from gridkb.records import Audience, Chunk, Classification
-from gridkb.storage.generation import NO_END, date_number
+from gridkb.storage.generation import NO_END, FaqWording, date_number
 
 MAX_QUERY_CHARS = 500
 QUESTION_WORDS = ("什么", "怎么", "怎样", "多少", "多久", "哪里", "需要", "可以", "能不能", "要不要", "是不是", "为什么", "几天", "资料", "办理", "申请")
@@ -150,10 +150,18 @@ class Searcher:
 
     @cached_property
     def _pinyin(self) -> PinyinResolver:
+        return PinyinResolver(self._vocabulary)
+
+    def _vocabulary(self) -> Iterable[tuple[str, int]]:
+        """The words pinyin may stand for, with how common each is."""
         frequency = Counter(self.kb.document_frequency)
         frequency.update({surface: 1000 for surface in self.kb.lexicon.by_surface})
         frequency.update({word: 500 for word in QUESTION_WORDS})
-        return PinyinResolver(frequency.items())
+        return frequency.items()
+
+    def warm_up(self) -> None:
+        """Build the pinyin table a typed-pinyin or misspelt question needs, before the first one."""
+        self._pinyin.warm_up()
 
     def query_vector(self, query: str) -> np.ndarray:
         """The query's vector as retrieval computes it (memoised: a question just searched is free)."""
@@ -172,9 +180,9 @@ class Searcher:
         return word in self.kb.document_frequency or bool(self.kb.lexicon.tokenizer.FREQ.get(word))
 
     @cached_property
-    def faq_rows(self) -> list[dict[str, str]]:
-        """Every FAQ wording (the question and each alternative): ``id`` (faq id:n), ``text``, ``faq_id``."""
-        return [w.to_dict() for w in self.kb.faq_wordings]
+    def faq_rows(self) -> list[FaqWording]:
+        """Every FAQ wording (the question and each alternative), one per row of the FAQ indexes."""
+        return self.kb.faq_wordings
 
     @cached_property
     def _chunk_of_faq(self) -> dict[str, str]:

@@ -39,13 +39,13 @@ def keys_list(kb: KbOption = None, db: DbOption = None, json_output: JsonOption 
     """Every agent and admin key with its state (never the key itself)."""
     keys = open_service(kb, db).keys.listing()
     if json_output:
-        print_json(keys)
+        print_json([k.to_dict() | {"role": k.role.value} for k in keys])
         return
     table = Table(title="API keys")
     for column in ("id", "name", "role", "department", "created", "revoked"):
         table.add_column(column)
     for k in keys:
-        table.add_row(k["id"], k["name"], k["role"], k["department"], str(k["created_at"])[:16], str(k["revoked_at"] or "")[:16])
+        table.add_row(k.id, k.name, k.role.value, k.department, str(k.created_at)[:16], str(k.revoked_at or "")[:16])
     console.print(table)
 
 

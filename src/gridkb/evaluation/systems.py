@@ -99,9 +99,12 @@ class DenseSystem(_KbSystem):
         text = normalize_query(question)
         if not text:
             return []
+        vector = self.kb.embedder.embed_query(text)
+        exact = self.kb.exact_vectors
+        if exact is not None:  # dense search as gridkb serves it at this size
+            return [self._passage(chunk_id, score) for chunk_id, score in exact.search(vector, k, self._mask.astype(bool))]
         where = None if self.audience == "internal" else {"audience": "public"}
-        hits = self.kb.vectors.search(self.kb.embedder.embed_query(text), k, where=where)
-        return [self._passage(chunk_id, score) for chunk_id, score in hits]
+        return [self._passage(chunk_id, score) for chunk_id, score in self.kb.vectors.search(vector, k, where=where)]
 
 
 class HybridSystem(_KbSystem):

@@ -25,6 +25,15 @@ logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
 Metadata = dict[str, str | int | float | bool]
 
 
+# The HNSW graph Chroma builds as vectors are added. When Chroma answers dense search, a dense graph
+# for recall (Chroma's defaults find ~60 % of the true top-10 here). When gridkb's exact matrix
+# answers it (up to ``Settings.exact_search_max_vectors`` chunks), Chroma only stores the vectors and
+# their metadata, its graph is never searched, and a sparse one builds 4–6 times faster (20,000
+# vectors: 12 s against 50–70 s on this machine).
+SEARCHED_GRAPH = {"ef_construction": 200, "max_neighbors": 32}
+STORAGE_GRAPH = {"ef_construction": 32, "max_neighbors": 8}
+
+
 def _chroma_settings() -> ChromaSettings:
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
@@ -51,12 +60,15 @@ def open_client(path: Path | None, url: str | None) -> Any:
 
 
 class ChromaVectorIndex:
-    """One Chroma collection with cosine distance and a raised HNSW ``ef_search`` for recall."""
+    """One Chroma collection with cosine distance and a raised HNSW ``ef_search`` for recall.
 
-    def __init__(self, client: Any, name: str, search_ef: int = 200, create: bool = True) -> None:
+    ``searched=False`` creates it with the sparse graph of a collection only stored (see above)."""
+
+    def __init__(self, client: Any, name: str, search_ef: int = 200, create: bool = True, searched: bool = True) -> None:
         self._client = client
         self.name = name
-        configuration = {"hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": search_ef, "max_neighbors": 32}}
+        graph = SEARCHED_GRAPH if searched else STORAGE_GRAPH
+        configuration = {"hnsw": {"space": "cosine", "ef_search": search_ef, **graph}}
         if create:
             self._collection = client.get_or_create_collection(name, configuration=configuration, embedding_function=None)
         else:

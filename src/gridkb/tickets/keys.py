@@ -8,10 +8,10 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gridkb.errors import InvalidKeyError
-from gridkb.records import Role
+from gridkb.records import ApiKeyInfo, Role
 
 if TYPE_CHECKING:  # the SQL store is imported where it is built (it loads SQLAlchemy)
     from gridkb.storage.service_db import ServiceStore
@@ -38,8 +38,8 @@ class ApiKeys:
         self.store.add_api_key(digest, name, role.value, self.clock(), department.strip())
         return key, digest[:KEY_ID_LENGTH]
 
-    def listing(self) -> list[dict[str, Any]]:
-        """Every key ever created (never the key itself): id, name, role, department, dates."""
+    def listing(self) -> list[ApiKeyInfo]:
+        """Every key ever created (never the key itself), oldest first: id, name, role, department, dates."""
         return self.store.api_keys()
 
     def revoke(self, key_id: str) -> bool:

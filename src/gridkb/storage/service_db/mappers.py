@@ -6,8 +6,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from gridkb.records import ChatMessage, Notice, Priority, Publication, Queue, Ticket, TicketEvent, TicketOrigin, TicketStatus
-from gridkb.storage.service_db.tables import MessageRow, NoticeRow, TicketEventRow, TicketRow
+from gridkb.records import (
+    ApiKeyInfo,
+    ChatMessage,
+    IngestJob,
+    IngestReport,
+    JobStatus,
+    Notice,
+    Priority,
+    Publication,
+    Queue,
+    Role,
+    Ticket,
+    TicketEvent,
+    TicketOrigin,
+    TicketStatus,
+)
+from gridkb.storage.service_db.tables import KEY_ID_LENGTH, ApiKeyRow, IngestJobRow, MessageRow, NoticeRow, TicketEventRow, TicketRow
 
 
 def message_from_row(row: MessageRow) -> ChatMessage:
@@ -83,3 +98,28 @@ def notice_from_row(row: NoticeRow) -> Notice:
         ends_at=row.ends_at, cause=row.cause, restoration=row.restoration, body=row.body,
         created_by=row.created_by, created_at=row.created_at, expired_at=row.expired_at, id=row.id,
     )
+
+
+def api_key_from_row(row: ApiKeyRow) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        id=row.key_hash[:KEY_ID_LENGTH], name=row.name, role=Role(row.role), department=row.department,
+        created_at=row.created_at, revoked_at=row.revoked_at,
+    )
+
+
+def job_from_row(row: IngestJobRow) -> IngestJob:
+    return IngestJob(
+        id=row.id, status=JobStatus(row.status), files=tuple(row.files or ()), created_by=row.created_by,
+        created_at=row.created_at, stage=row.stage, done=row.done, total=row.total, finished_at=row.finished_at,
+        report=IngestReport.from_dict(row.report) if row.report else None, error=row.error,
+    )
+
+
+def job_columns(status: JobStatus | None, report: IngestReport | None, **fields: Any) -> dict[str, Any]:
+    """Column values of a job update: the given fields that are not None, enums as values, the report as JSON."""
+    columns = {name: value for name, value in fields.items() if value is not None}
+    if status is not None:
+        columns["status"] = status.value
+    if report is not None:
+        columns["report"] = report.to_dict()
+    return columns

@@ -17,9 +17,32 @@ from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridkb.errors import ConcurrentUpdateError
-from gridkb.records import ChatMessage, ConflictDecision, Feedback, Notice, Priority, Queue, Ticket, TicketEvent, TicketStatus
+from gridkb.records import (
+    ApiKeyInfo,
+    ChatMessage,
+    ConflictDecision,
+    Feedback,
+    IngestJob,
+    IngestReport,
+    JobStatus,
+    Notice,
+    Priority,
+    Queue,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from gridkb.storage.service_db.engine import check_durability, make_engine, migrate
-from gridkb.storage.service_db.mappers import event_row, message_from_row, notice_from_row, ticket_columns, ticket_from_row
+from gridkb.storage.service_db.mappers import (
+    api_key_from_row,
+    event_row,
+    job_columns,
+    job_from_row,
+    message_from_row,
+    notice_from_row,
+    ticket_columns,
+    ticket_from_row,
+)
 from gridkb.storage.service_db.tables import (
     FINISHED_VALUES,
     KEY_ID_LENGTH,
@@ -256,15 +279,10 @@ class ServiceStore:
         with self._transaction() as db:
             db.add(ApiKeyRow(key_hash=key_hash, name=name, role=role, created_at=now, department=department))
 
-    def api_keys(self) -> list[dict[str, Any]]:
-        """Every key ever created (never the key itself): id (a prefix of its hash), name, role, department, dates."""
+    def api_keys(self) -> list[ApiKeyInfo]:
+        """Every key ever created (never the key itself), oldest first."""
         with self._transaction() as db:
-            rows = db.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)).all()
-            return [
-                {"id": r.key_hash[:KEY_ID_LENGTH], "name": r.name, "role": r.role, "department": r.department,
-                 "created_at": r.created_at, "revoked_at": r.revoked_at}
-                for r in rows
-            ]
+            return [api_key_from_row(r) for r in db.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))]
 
     def revoke_api_key(self, key_id: str, now: datetime) -> bool:
         """Revoke the key whose hash starts with ``key_id``; False when there is no such live key."""
@@ -283,23 +301,26 @@ class ServiceStore:
             row = db.get(ApiKeyRow, key_hash)
             return (row.name, row.role, row.department) if row and row.revoked_at is None else None
 
-    def add_job(self, job_id: str, files: list[str], created_by: str, now: datetime) -> None:
+    def add_job(self, job_id: str, files: Sequence[str], created_by: str, now: datetime) -> None:
         with self._transaction() as db:
-            db.add(IngestJobRow(id=job_id, status="queued", files=files, created_by=created_by, created_at=now))
+            db.add(IngestJobRow(id=job_id, status=JobStatus.QUEUED.value, files=list(files), created_by=created_by, created_at=now))
 
-    def update_job(self, job_id: str, **fields: Any) -> None:
+    def update_job(
+        self, job_id: str, *, status: JobStatus | None = None, stage: str | None = None, done: int | None = None,
+        total: int | None = None, finished_at: datetime | None = None, error: str | None = None, report: IngestReport | None = None,
+    ) -> None:
+        """Record a job's progress or outcome: the fields given (not None) change, the others stay."""
+        columns = job_columns(status, report, stage=stage, done=done, total=total, finished_at=finished_at, error=error)
         with self._transaction() as db:
             row = db.get(IngestJobRow, job_id)
             if row is not None:
-                for name, value in fields.items():
+                for name, value in columns.items():
                     setattr(row, name, value)
 
-    def job(self, job_id: str) -> dict[str, Any] | None:
+    def job(self, job_id: str) -> IngestJob | None:
         with self._transaction() as db:
             row = db.get(IngestJobRow, job_id)
-            if row is None:
-                return None
-            return {c: getattr(row, c) for c in IngestJobRow.__table__.columns.keys()}
+            return job_from_row(row) if row is not None else None
 
     def hit_rate_counter(self, bucket: str, now: datetime, expires_at: datetime) -> int:
         """Count one request in ``bucket`` (atomic across workers); returns the count so far."""
