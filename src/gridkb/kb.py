@@ -9,7 +9,6 @@ read the knowledge base through it.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from gridkb.records import Chunk, Classification, Conflict, DuplicateGroup
 from gridkb.storage.bm25_index import Bm25Index
 from gridkb.storage.embedders import EmbeddingCache, QueryVectorCache, create_embedder
 from gridkb.storage.exact_index import ExactVectorIndex
-from gridkb.storage.generation import FaqWording, Generation, GenerationFile, Manifest
+from gridkb.storage.generation import FaqWording, Generation, GenerationFile, GenerationStats, Manifest
 from gridkb.storage.layout import KbLayout
 
 if TYPE_CHECKING:
@@ -38,24 +37,16 @@ if TYPE_CHECKING:
 QUERY_VECTOR_CACHE = 4096
 
 
-@dataclass(frozen=True)
-class KbStats:
-    documents: int
-    chunks: int
-    faqs: int
-    terms: int
-    entities: int
-    graph_nodes: int
-    graph_edges: int
-    duplicate_groups: int
-    conflicts: int
+class KbStats(GenerationStats):
+    """The served generation's counts, as its manifest records them, and where it came from."""
+
     generation: str
     created: str
     embedder: str
     vector_store: str
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return self.model_dump()
 
 
 class KnowledgeBase:
@@ -76,15 +67,7 @@ class KnowledgeBase:
     def stats(self) -> KbStats:
         s, store = self.manifest.stats, self.manifest.vector_store
         return KbStats(
-            documents=s.documents,
-            chunks=s.chunks,
-            faqs=s.faqs,
-            terms=s.terms,
-            entities=s.entities,
-            graph_nodes=s.graph_nodes,
-            graph_edges=s.graph_edges,
-            duplicate_groups=s.duplicate_groups,
-            conflicts=s.conflicts,
+            **s.model_dump(),
             generation=self.manifest.generation,
             created=self.manifest.created,
             embedder=self.manifest.embedder.name,
