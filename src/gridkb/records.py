@@ -450,6 +450,22 @@ class Publication(str, Enum):
 
 
 @dataclass(frozen=True)
+class Citation(_Record):
+    """A passage an answer draws on: shown to customers as title › section with a snippet."""
+
+    title: str
+    section: str
+    snippet: str
+    score: float
+    source: str = ""  # the document's path (staff only)
+    chunk_id: str = ""
+
+    def public(self) -> dict[str, str | float]:
+        """What a customer is shown of it."""
+        return {"title": self.title, "section": self.section, "snippet": self.snippet, "score": self.score}
+
+
+@dataclass(frozen=True)
 class ChatMessage(_Record):
     session_id: str
     role: str  # "user" | "bot"
@@ -463,15 +479,24 @@ class ChatMessage(_Record):
     resolved: bool | None = None
     category: str = ""
     department: str = ""
-    sources: tuple[dict[str, Any], ...] = ()
+    sources: tuple[Citation, ...] = ()
     suggestions: tuple[str, ...] = ()
     ticket_number: str | None = None
     step: str = ""  # bot turns: what the bot waits for next in the contact collection ("phone,address"), see chat/contact.py
 
 
-def transcript_of(messages: Iterable[ChatMessage]) -> tuple[dict[str, str], ...]:
-    """A conversation as a ticket keeps it: who spoke, what was said, when (ISO 8601)."""
-    return tuple({"role": m.role, "text": m.text, "at": m.created_at.isoformat()} for m in messages)
+@dataclass(frozen=True)
+class TranscriptTurn(_Record):
+    """One turn of a conversation as a ticket keeps it."""
+
+    role: str  # "user" | "bot"
+    text: str
+    at: str  # ISO 8601, as stored and served
+
+
+def transcript_of(messages: Iterable[ChatMessage]) -> tuple[TranscriptTurn, ...]:
+    """A conversation as a ticket keeps it: who spoke, what was said, when."""
+    return tuple(TranscriptTurn(m.role, m.text, m.created_at.isoformat()) for m in messages)
 
 
 @dataclass(frozen=True)
@@ -511,7 +536,7 @@ class Ticket(_Record):
     first_response_due: datetime
     due_at: datetime
     number: str = ""  # GD20261124-000123, given by the store
-    transcript: tuple[dict[str, str], ...] = ()  # {"role", "text", "at"}
+    transcript: tuple[TranscriptTurn, ...] = ()
     session_id: str | None = None
     assignee: str = ""
     contact: str = ""  # phone or name the customer left; masked for roles that need not see it

@@ -47,7 +47,7 @@ def test_asking_for_a_human_opens_a_handoff_ticket(desk):
     ticket = desk.tickets.get(reply.ticket_number)
     assert ticket.origin is TicketOrigin.HANDOFF and ticket.queue is Queue.SERVICE
     assert ticket.category == "payment" and ticket.department  # carried from the conversation
-    assert [t["text"] for t in ticket.transcript] == ["电费可以在哪里交？", desk.store.messages(session)[1].text, "转人工"]
+    assert [t.text for t in ticket.transcript] == ["电费可以在哪里交？", desk.store.messages(session)[1].text, "转人工"]
 
 
 def test_complaint_is_registered_with_its_sla(desk, clock):
@@ -83,7 +83,7 @@ def test_power_cut_report_is_answered_from_the_notice(desk, clock):
                          cause="线路检修", restoration="预计 16:00 恢复送电")
     reply = desk.chat(None, "人民路停电了，什么时候来电？")
     assert reply.resolved and reply.reason == "notice" and "16:00" in reply.answer and "线路检修" in reply.answer
-    assert reply.sources[0]["section"] == "临时公告" and reply.ticket_number is None
+    assert reply.sources[0].section == "临时公告" and reply.ticket_number is None
     elsewhere = desk.chat(None, "我家停电了")
     assert "街道或小区" in elsewhere.answer  # asks where, since notices are in force
 

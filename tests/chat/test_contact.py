@@ -120,7 +120,7 @@ def test_danger_advice_fits_the_danger_cites_the_corpus_and_takes_the_address(sa
     assert classify_danger(message).danger is danger
     reply = safety_desk.chat(None, message)
     assert reply.answer.startswith("【安全提示】") and advice in reply.answer
-    assert reply.sources and reply.sources[0]["title"].startswith("示例供电局") and "安全" in reply.sources[0]["title"]
+    assert reply.sources and reply.sources[0].title.startswith("示例供电局") and "安全" in reply.sources[0].title
     if danger is Danger.INDOOR_SMOKE:
         assert "8 米" not in reply.answer  # not the outdoor fallen-wire advice
     assert reply.input == "address" and reply.ticket_number and "地址" in reply.answer

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from gridkb.errors import ConcurrentUpdateError
-from gridkb.records import ChatMessage, Notice, Priority, Queue, Ticket, TicketEvent, TicketOrigin, TicketStatus
+from gridkb.records import ChatMessage, Citation, Notice, Priority, Queue, Ticket, TicketEvent, TicketOrigin, TicketStatus, TranscriptTurn
 from gridkb.storage.service_db import ServiceStore
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
@@ -17,7 +17,7 @@ def _ticket(**changes) -> Ticket:
         channel="widget", origin=TicketOrigin.ABSTAINED, question="低保户有电费补贴吗", category="billing", department="电费核算中心",
         queue=Queue.KNOWLEDGE, priority=Priority.NORMAL, status=TicketStatus.NEW, created_at=NOW,
         first_response_due=NOW + timedelta(hours=24), due_at=NOW + timedelta(days=3),
-        transcript=({"role": "user", "text": "低保户有电费补贴吗", "at": NOW.isoformat()},),
+        transcript=(TranscriptTurn("user", "低保户有电费补贴吗", NOW.isoformat()),),
     )
     return Ticket(**{**base, **changes})
 
@@ -33,10 +33,10 @@ def test_sessions_keep_their_messages_in_order(store):
     session = store.create_session("widget", NOW)
     for i, text in enumerate(["你好", "电费怎么交", "谢谢"]):
         store.add_message(ChatMessage(session, "user", text, NOW + timedelta(seconds=i), intent="question"))
-    store.add_message(ChatMessage(session, "bot", "答", NOW + timedelta(seconds=9), sources=({"title": "t", "section": "s", "snippet": "x", "score": 0.5},)))
+    store.add_message(ChatMessage(session, "bot", "答", NOW + timedelta(seconds=9), sources=(Citation("t", "s", "x", 0.5, chunk_id="c1"),)))
     messages = store.messages(session)
     assert [m.text for m in messages] == ["你好", "电费怎么交", "谢谢", "答"]
-    assert messages[-1].sources[0]["title"] == "t" and messages[0].created_at.tzinfo is not None
+    assert messages[-1].sources == (Citation("t", "s", "x", 0.5, chunk_id="c1"),) and messages[0].created_at.tzinfo is not None
     assert store.session_channel(session) == "widget" and store.session_channel("nope") is None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gridkb.errors import CustomerRecordNotFoundError, InvalidIdentifierError
-from gridkb.records import TicketOrigin, TicketStatus
+from gridkb.records import TicketOrigin, TicketStatus, transcript_of
 from gridkb.service import GridService
 from gridkb.tickets.erasure import ERASED, EXPIRED, CustomerIdentifier, ErasureKind, phone_matcher
 
@@ -29,7 +29,7 @@ def plant(desk: GridService, phone: str, place: str) -> tuple[str, str]:
     first = desk.chat(None, f"{place}停电了，我的电话是 {phone[:3]}-{phone[3:7]}-{phone[7:]}")
     desk.chat(first.session_id, "什么时候来电")
     desk.feedback(first.session_id, first.message_id, helpful=False, comment="太慢了")
-    transcript = tuple({"role": m.role, "text": m.text, "at": m.created_at.isoformat()} for m in desk.store.messages(first.session_id))
+    transcript = transcript_of(desk.store.messages(first.session_id))
     ticket = desk.tickets.open(
         TicketOrigin.HANDOFF, f"{place}停电", "bot", channel="widget", transcript=transcript, session_id=first.session_id, contact=phone,
     )

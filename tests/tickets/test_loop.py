@@ -42,7 +42,7 @@ def test_a_resolved_ticket_teaches_the_bot(fresh_kb, tmp_path, clock):
     for question in (QUESTION, PARAPHRASE):
         reply = desk.chat(None, question)
         assert reply.resolved, question
-        assert "15 千瓦时" in reply.answer and reply.sources[0]["title"].startswith("工单答复"), question
+        assert "15 千瓦时" in reply.answer and reply.sources[0].title.startswith("工单答复"), question
     provenance = json.loads((settings.published_path / f"{number}.json").read_text(encoding="utf-8"))["provenance"]
     assert provenance == provenance | {"ticket": number, "agent": "agent-7", "approved_by": "admin-1"}
 

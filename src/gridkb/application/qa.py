@@ -36,7 +36,7 @@ from gridkb.application.guards import AbstainReason, Refusal, check
 from gridkb.application.rerank import RERANKER_FILE, RankedCandidate, Reranker
 from gridkb.application.search import RetrievalSignals, SearchHit, Searcher
 from gridkb.kb import KnowledgeBase
-from gridkb.records import Audience
+from gridkb.records import Audience, Citation
 
 CANDIDATE_HITS = 24  # hits of the hybrid search that become candidates
 COMPOSED_PASSAGES = 3  # an answer from passages draws on the best three
@@ -44,16 +44,6 @@ CLARIFY = "您想咨询的是下面哪个问题？请点选一个，我再为您
 CORE_DOMAIN_WORDS = ("供电", "用电", "电费", "电价", "电表", "停电", "来电", "断电", "电线", "电压", "电力", "电网", "度电", "千瓦时", "充电", "漏电", "触电", "95598",
     "变压器", "光伏", "充电桩", "负荷", "跳闸", "装表", "新表", "换表", "验表", "抄表", "电能表")
 _ELECTRIC = re.compile(r"电(?!信|影|视|话|脑|梯|竞|商|子邮件)")  # 电 as in electricity, not 电信/电影/电脑
-
-
-@dataclass(frozen=True)
-class Citation:
-    title: str
-    section: str
-    snippet: str
-    score: float
-    source: str = ""
-    chunk_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,7 +66,7 @@ class Answer:
             "resolved": self.resolved,
             "category": self.category,
             "department": self.department,
-            "sources": [{"title": c.title, "section": c.section, "snippet": c.snippet, "score": c.score} for c in self.sources],
+            "sources": [c.public() for c in self.sources],
             "suggestions": list(self.suggestions),
             "options": list(self.options),
         }

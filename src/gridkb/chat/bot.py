@@ -27,11 +27,10 @@ from gridkb.chat.safety import advise
 from gridkb.errors import InvalidMessageError, UnknownConversationError
 from gridkb.moments import CHINA
 from gridkb.privacy import mask_personal_data
-from gridkb.records import Audience, ChatMessage, TicketOrigin, transcript_of
+from gridkb.records import Audience, ChatMessage, Citation, TicketOrigin, TranscriptTurn, transcript_of
 from gridkb.storage.protocols import ServiceStorage
 
 MAX_MESSAGE_CHARS = 1000
-PUBLIC_SOURCE_KEYS = ("title", "section", "snippet", "score")
 HISTORY_TURNS = 6
 NOTICE_SECTION = "临时公告"
 
@@ -55,7 +54,7 @@ class Escalation:
     question: str
     category: str
     department: str
-    transcript: tuple[dict[str, str], ...]
+    transcript: tuple[TranscriptTurn, ...]
     reason: str
 
 
@@ -82,7 +81,7 @@ class BotReply:
     resolved: bool
     category: str
     department: str
-    sources: tuple[dict[str, Any], ...]
+    sources: tuple[Citation, ...]
     suggestions: tuple[str, ...]
     intent: Intent
     reason: str
@@ -103,7 +102,7 @@ class BotReply:
             "resolved": self.resolved,
             "category": self.category,
             "department": self.department,
-            "sources": [{k: s.get(k) for k in PUBLIC_SOURCE_KEYS} for s in self.sources],
+            "sources": [s.public() for s in self.sources],
             "suggestions": list(self.suggestions),
             "options": list(self.options),
             "ticket_id": self.ticket_number,
@@ -121,7 +120,7 @@ class _Draft:
     confidence: float = 0.0
     category: str = ""
     department: str = ""
-    sources: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[Citation] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     options: list[str] = field(default_factory=list)
     escalate: TicketOrigin | None = None
@@ -139,8 +138,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _sources(answer: Answer) -> list[dict[str, Any]]:
-    return [{"title": c.title, "section": c.section, "snippet": c.snippet, "score": c.score, "chunk_id": c.chunk_id} for c in answer.sources]
+def _sources(answer: Answer) -> list[Citation]:
+    return list(answer.sources)
 
 
 class ChatBot:
@@ -309,7 +308,7 @@ class ChatBot:
         if not matches:
             return None
         best = matches[0]
-        source = {"title": best.notice.title, "section": NOTICE_SECTION, "snippet": best.answer()[:160], "score": 1.0}
+        source = Citation(best.notice.title, NOTICE_SECTION, best.answer()[:160], 1.0)
         return _Draft(best.answer(), True, "notice", 1.0, "outage", "", [source])
 
 

@@ -54,7 +54,7 @@ def chat(kb: KbOption = None, db: DbOption = None, channel: Annotated[str, typer
         session_id, last_message, options = reply.session_id, reply.message_id, reply.options
         console.print(f"[bold green]客服：[/bold green]{reply.answer}", highlight=False, markup=False)
         for i, source in enumerate(reply.sources, start=1):
-            console.print(f"[dim]  [{i}] {source['title']} › {source['section']}[/dim]", highlight=False)
+            console.print(f"[dim]  [{i}] {source.title} › {source.section}[/dim]", highlight=False)
         for number, option in enumerate(reply.options, start=1):
             console.print(f"  {number}. {option}", highlight=False, markup=False)
         if reply.options:

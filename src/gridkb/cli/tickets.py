@@ -42,8 +42,8 @@ def _print_ticket(ticket: Any, taxonomy: Any) -> None:
     if ticket.transcript:
         console.print("\n对话记录", style="bold")
     for turn in ticket.transcript:
-        when = display.local_time(turn.get("at"))
-        console.print(Text.assemble((f"{when} {display.speaker(turn.get('role', ''))}：", "dim"), turn.get("text", "")), highlight=False)
+        when = display.local_time(turn.at)
+        console.print(Text.assemble((f"{when} {display.speaker(turn.role)}：", "dim"), turn.text), highlight=False)
     if ticket.events:
         console.print("\n处理记录", style="bold")
     for event in ticket.events:

@@ -153,7 +153,7 @@ class ServiceDesk:
             return counts
         with self._popularity_lock:
             counts = Counter(
-                s.get("chunk_id", "")
+                s.chunk_id
                 for m in self.store.messages_since(self.clock() - POPULARITY_WINDOW)
                 if m.role == "bot" and m.resolved
                 for s in m.sources[:1]

@@ -22,7 +22,7 @@ from gridkb.errors import AssignmentRefusedError, InvalidTransitionError, Ticket
 from gridkb.moments import CHINA
 from gridkb.organisation.taxonomy import Taxonomy
 from gridkb.privacy import mask_each, mask_personal_data
-from gridkb.records import Priority, Publication, Queue, Role, Ticket, TicketEvent, TicketOrigin, TicketStatus
+from gridkb.records import Priority, Publication, Queue, Role, Ticket, TicketEvent, TicketOrigin, TicketStatus, TranscriptTurn
 from gridkb.storage.protocols import ServiceStorage
 from gridkb.tickets.sla import ServiceLevels
 
@@ -65,7 +65,7 @@ class TicketService:
         channel: str = "agent",
         category: str = "unknown",
         department: str = "",
-        transcript: Sequence[dict[str, str]] = (),
+        transcript: Sequence[TranscriptTurn] = (),
         session_id: str | None = None,
         contact: str = "",
         priority: Priority | None = None,
@@ -87,7 +87,7 @@ class TicketService:
             channel=channel, origin=origin, question=question, category=category, department=department,
             queue=level.queue, priority=priority or level.priority, status=S.NEW, created_at=now,
             first_response_due=level.first_response.after(local), due_at=level.resolve.after(local),
-            transcript=tuple(dict(t) for t in transcript), session_id=session_id, contact=contact.strip(),
+            transcript=tuple(transcript), session_id=session_id, contact=contact.strip(),
         )
         detail = {"origin": origin.value, "department": department, "queue": level.queue.value, "reason": reason}
         return self.store.insert_ticket(ticket, TicketEvent(now, actor, "created", "", S.NEW.value, detail))
@@ -233,7 +233,7 @@ class TicketService:
             contact=mask_personal_data(ticket.contact) if ticket.contact else "",
             address=mask_personal_data(ticket.address),
             question=mask_personal_data(ticket.question),
-            transcript=tuple({**t, "text": mask_personal_data(t.get("text", ""))} for t in ticket.transcript),
+            transcript=tuple(replace(t, text=mask_personal_data(t.text)) for t in ticket.transcript),
             resolution=mask_personal_data(ticket.resolution),
             events=tuple(replace(e, detail=mask_each(e.detail)) for e in ticket.events),
         )

@@ -86,7 +86,7 @@ def ticket_out(service: GridService, ticket: Ticket, who: Caller, detail: bool =
     for name in ("origin", "queue", "priority", "status", "publication"):
         data[name] = getattr(shown, name).value
     data["breached"] = shown.breached(now)
-    data["transcript"] = [dict(t) for t in shown.transcript] if detail else []
+    data["transcript"] = [t.to_dict() for t in shown.transcript] if detail else []
     data["events"] = [e.to_dict() for e in shown.events] if detail else []
     data |= ticket_labels(shown if detail else replace(shown, events=()), service.taxonomy, who.role, overdue=shown.due_at < now)
     return data

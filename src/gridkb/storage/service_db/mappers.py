@@ -8,6 +8,7 @@ from typing import Any
 
 from gridkb.records import (
     ApiKeyInfo,
+    Citation,
     ChatMessage,
     IngestJob,
     IngestReport,
@@ -18,6 +19,7 @@ from gridkb.records import (
     Queue,
     Role,
     Ticket,
+    TranscriptTurn,
     TicketEvent,
     TicketOrigin,
     TicketStatus,
@@ -39,7 +41,7 @@ def message_from_row(row: MessageRow) -> ChatMessage:
         resolved=row.resolved,
         category=row.category,
         department=row.department,
-        sources=tuple(row.sources or ()),
+        sources=tuple(Citation.from_dict(source) for source in row.sources or ()),
         suggestions=tuple(row.suggestions or ()),
         ticket_number=row.ticket_number,
         step=row.step,
@@ -50,7 +52,7 @@ def ticket_columns(ticket: Ticket) -> dict[str, Any]:
     data = {name: getattr(ticket, name) for name in TicketRow.__table__.columns.keys()}
     for name in ("origin", "queue", "priority", "status", "publication"):
         data[name] = data[name].value
-    data["transcript"] = [dict(t) for t in ticket.transcript]
+    data["transcript"] = [t.to_dict() for t in ticket.transcript]
     return data
 
 
@@ -75,7 +77,7 @@ def ticket_from_row(row: TicketRow, events: Sequence[TicketEventRow]) -> Ticket:
         first_response_due=row.first_response_due,
         due_at=row.due_at,
         number=row.number,
-        transcript=tuple(row.transcript or ()),
+        transcript=tuple(TranscriptTurn.from_dict(turn) for turn in row.transcript or ()),
         session_id=row.session_id,
         assignee=row.assignee,
         contact=row.contact,
