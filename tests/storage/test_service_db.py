@@ -40,6 +40,22 @@ def test_sessions_keep_their_messages_in_order(store):
     assert store.session_channel(session) == "widget" and store.session_channel("nope") is None
 
 
+def test_answers_per_chunk_counts_resolved_answers_by_their_first_source(store):
+    session = store.create_session("widget", NOW)
+    cite = lambda chunk: Citation("t", "s", "x", 0.5, chunk_id=chunk)  # noqa: E731
+    for at, resolved, sources in [
+        (NOW, True, (cite("a"), cite("b"))),
+        (NOW + timedelta(seconds=1), True, (cite("a"),)),
+        (NOW + timedelta(seconds=2), True, (cite("b"), cite("a"))),
+        (NOW + timedelta(seconds=3), False, (cite("c"),)),  # declined: not an answer with it
+        (NOW + timedelta(seconds=4), True, ()),  # greeting: no source
+        (NOW - timedelta(days=40), True, (cite("old"),)),  # before the window
+    ]:
+        store.add_message(ChatMessage(session, "bot", "答", at, resolved=resolved, sources=sources))
+    store.add_message(ChatMessage(session, "user", "问", NOW, sources=(cite("u"),)))
+    assert store.answers_per_chunk(NOW - timedelta(days=30)) == {"a": 2, "b": 1}
+
+
 def test_ticket_numbers_are_unique_per_day_even_from_many_writers(store):
     with ThreadPoolExecutor(4) as pool:
         numbers = list(pool.map(lambda _: store.insert_ticket(_ticket(), TicketEvent(NOW, "bot", "created")).number, range(12)))

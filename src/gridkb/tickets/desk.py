@@ -152,11 +152,6 @@ class ServiceDesk:
         if time.monotonic() - counted_at < POPULARITY_TTL:
             return counts
         with self._popularity_lock:
-            counts = Counter(
-                s.chunk_id
-                for m in self.store.messages_since(self.clock() - POPULARITY_WINDOW)
-                if m.role == "bot" and m.resolved
-                for s in m.sources[:1]
-            )
+            counts = Counter(self.store.answers_per_chunk(self.clock() - POPULARITY_WINDOW))
             self._popularity = (time.monotonic(), counts)
             return counts

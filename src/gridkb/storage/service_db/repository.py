@@ -139,6 +139,16 @@ class ServiceStore:
                 query = query.where(MessageRow.created_at >= since)
             return [message_from_row(r) for r in db.scalars(query)]
 
+    def answers_per_chunk(self, since: datetime) -> dict[str, int]:
+        first_source = MessageRow.sources[0]["chunk_id"].as_string()
+        query = (
+            select(first_source, func.count())
+            .where(MessageRow.role == "bot", MessageRow.resolved.is_(True), MessageRow.created_at >= since)
+            .group_by(first_source)
+        )
+        with self._transaction() as db:
+            return {chunk_id: count for chunk_id, count in db.execute(query) if chunk_id}
+
     def add_feedback(self, feedback: Feedback) -> Feedback:
         feedback_id = feedback.id or str(uuid.uuid4())
         with self._transaction() as db:
