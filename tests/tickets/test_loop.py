@@ -104,10 +104,12 @@ def test_cli_notices_tickets_metrics(desk, clock):
     bad = runner.invoke(app, ["notices", "add", "--title", "x", "--area", "a区", "--from", end, "--to", start, *common], env=env)
     assert bad.exit_code == 2 and "结束时间" in bad.output
     created = runner.invoke(app, ["tickets", "create", "--question", "客户反映电压偏低", "--category", "outage", "--as", "agent-1", *common], env=env)
-    assert created.exit_code == 0 and "生产指挥中心" in created.output
+    assert created.exit_code == 0 and "生产指挥中心" in created.output and "办结时限" in created.output
     number = created.output.split()[1]
     moved = runner.invoke(app, ["tickets", "move", number, "resolved", *common], env=env)
     assert moved.exit_code == 2 and "resolve" in moved.output  # a clear error, no traceback
+    triaged = runner.invoke(app, ["tickets", "move", number, "triaged", *common], env=env)
+    assert triaged.exit_code == 0 and f"工单 {number}：已分诊" in triaged.output, triaged.output  # labels, not codes
     shown = runner.invoke(app, ["tickets", "show", number, "--json", *common], env=env)
     assert json.loads(shown.output)["events"][0]["actor"] == "agent-1"
     result = runner.invoke(app, ["metrics", "--json", *common], env=env)

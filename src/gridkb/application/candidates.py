@@ -28,9 +28,9 @@ from gridkb.kb import KnowledgeBase
 from gridkb.records import ChunkKind
 
 _WORD_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
-MISSING = float("nan")
+MISSING = float("nan")  # a feature that does not apply (LightGBM's missing value)
 VERB_WEIGHT = 0.5
-ACTION_WEIGHT = 1.5  # an action (交, 办, 装…) weighs like a common subject word; its words say little alone  # a feature that does not apply (LightGBM's missing value)
+ACTION_WEIGHT = 1.5  # an action (交, 办, 装…) weighs like a common subject word; its words say little alone
 KIND_CODES = {kind: float(n) for n, kind in enumerate(InfoKind)}
 FEATURES = (
     "is_faq",

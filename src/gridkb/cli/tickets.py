@@ -138,7 +138,7 @@ def tickets_create(
 ) -> None:
     """Open a ticket by hand."""
     ticket = open_service(kb, db).tickets.open(TicketOrigin.AGENT, question, acting(actor), category=category, contact=contact)
-    console.print(f"ticket {ticket.number} → {ticket.department}, due {ticket.due_at:%Y-%m-%d %H:%M}")
+    console.print(f"工单 {ticket.number} 已创建 → {ticket.department}，办结时限 {display.local_time(ticket.due_at)}", highlight=False)
 
 
 @tickets_app.command("assign")
@@ -147,7 +147,7 @@ def tickets_assign(number: TicketNumberArgument, assignee: str, note: str = "", 
     """Assign a ticket to an agent."""
     service, number = _service_and_number(kb, db, number)
     ticket = service.tickets.assign(number, assignee, acting(actor), note)
-    console.print(f"ticket {ticket.number}: {ticket.status.value}, assignee {ticket.assignee}")
+    console.print(f"工单 {ticket.number}：{label(ticket.status)}，处理人 {ticket.assignee}", highlight=False)
 
 
 @tickets_app.command("move")
@@ -167,7 +167,7 @@ def tickets_move(
         raise typer.BadParameter(f"unknown status '{status}'") from None
     service, number = _service_and_number(kb, db, number)
     ticket = service.tickets.transition(number, target, acting(actor), note)
-    console.print(f"ticket {ticket.number}: {ticket.status.value}")
+    console.print(f"工单 {ticket.number}：{label(ticket.status)}", highlight=False)
 
 
 @tickets_app.command("route")
@@ -176,7 +176,7 @@ def tickets_route(number: TicketNumberArgument, department: str, note: str = "",
     """Send a ticket to another department (manual override of the routing)."""
     service, number = _service_and_number(kb, db, number)
     ticket = service.tickets.route(number, department, acting(actor), note)
-    console.print(f"ticket {ticket.number} → {ticket.department}")
+    console.print(f"工单 {ticket.number} 已转派 → {ticket.department}", highlight=False)
 
 
 @tickets_app.command("resolve")
@@ -192,7 +192,7 @@ def tickets_resolve(
     """Resolve a ticket with its answer."""
     service, number = _service_and_number(kb, db, number)
     ticket = service.tickets.resolve(number, answer, acting(actor), publish)
-    console.print(f"ticket {ticket.number}: resolved" + (" (draft FAQ entry waits for approval)" if publish else ""))
+    console.print(f"工单 {ticket.number}：{label(ticket.status)}" + ("（答复已拟为知识库问答，待审核发布）" if publish else ""), highlight=False)
 
 
 @tickets_app.command("approve")
@@ -201,7 +201,7 @@ def tickets_approve(number: TicketNumberArgument, actor: ActorOption = "", kb: K
     """Approve a ticket's draft FAQ entry: it is published into the knowledge base."""
     service, number = _service_and_number(kb, db, number)
     ticket, report = service.publisher.approve(number, acting(actor))
-    console.print(f"ticket {ticket.number}: published into generation {report.generation} ({report.embedded} new text embedded)")
+    console.print(f"工单 {ticket.number}：答复已发布入知识库（版本 {report.generation}，新向量化 {report.embedded} 段文本）", highlight=False)
 
 
 @tickets_app.command("reject")
@@ -210,4 +210,4 @@ def tickets_reject(number: TicketNumberArgument, reason: Annotated[str, typer.Op
     """Reject a ticket's draft FAQ entry."""
     service, number = _service_and_number(kb, db, number)
     ticket = service.publisher.reject(number, acting(actor), reason)
-    console.print(f"ticket {ticket.number}: publication {ticket.publication.value}")
+    console.print(f"工单 {ticket.number}：发布状态 {label(ticket.publication)}", highlight=False)
