@@ -6,6 +6,7 @@ import math
 import pytest
 
 from gridkb.application.candidates import FEATURES, feature_matrix
+from gridkb.application.compose import without_verdict
 from gridkb.application.decide import DECISION_FEATURES, ConfidenceModel, clarification_options
 from gridkb.application.qa import QuestionAnswerer
 from gridkb.application.rerank import Reranker
@@ -20,6 +21,7 @@ FAQ = """问题,答案,类别,相似问法
 居民峰谷电价怎么算？,峰、平、谷电价比为 1.7 : 1 : 0.38，高峰时段 10:00–12:00、14:00–19:00，低谷时段 0:00–8:00。,billing,峰谷电怎么收费
 电费可以在哪里交？,可通过南网在线 APP、微信公众号、支付宝生活缴费、银行代扣、营业厅柜台缴纳电费。,payment,交电费有哪些方式|怎么交电费
 多交的电费怎么处理？,多缴的电费自动转为预存，可抵扣以后的电费。,payment,电费交多了怎么办
+能用支付宝交电费吗？,可以。支付宝生活缴费可以缴纳电费，到账一般实时。,payment,支付宝怎么交电费
 """
 GUIDE = """---
 title: 缴费须知
@@ -83,6 +85,21 @@ def test_a_vague_question_gets_options_and_choosing_one_answers_it(kb):
     sure = QuestionAnswerer(kb, confidence=_model(0.4))
     chosen = sure.answer("居民峰谷电价怎么算？", audience=Audience.PUBLIC)
     assert chosen.resolved and "1.7 : 1 : 0.38" in chosen.answer and chosen.sources
+
+
+def test_a_yes_no_answer_given_to_another_kind_of_question_loses_its_verdict(kb):
+    answerer = QuestionAnswerer(kb, confidence=_model(0.0))
+    how = answerer.answer("支付宝怎么交电费", audience=Audience.PUBLIC)  # asks how, through the FAQ's other wording
+    assert how.resolved and how.answer.startswith("支付宝生活缴费"), how.answer
+    whether = answerer.answer("能用支付宝交电费吗", audience=Audience.PUBLIC)
+    assert whether.answer.startswith("可以。"), whether.answer
+
+
+def test_without_verdict_drops_only_an_opening_yes_or_no():
+    assert without_verdict("不是。阶梯电价按月用电量分三档") == "阶梯电价按月用电量分三档"
+    assert without_verdict("可以，携带身份证到营业厅办理") == "携带身份证到营业厅办理"
+    assert without_verdict("可以申请校验电表") == "可以申请校验电表"  # a sentence, not a verdict
+    assert without_verdict("是。") == "是。"  # nothing would be left
 
 
 def test_below_the_option_floor_the_bot_declines(kb):

@@ -19,7 +19,16 @@ RANK_PENALTY = 0.8  # a unit of the next passage down must score this much more 
 _LIST_LINE = re.compile(r"^(?:[a-zA-Z][)）]|\d{1,2}[.．、)）]|[（(]\d{1,2}[）)]|[（(][一二三四五六七八九十]+[）)]|[-•·●])")
 _TABLE_ROW = re.compile(r"^[^：；。]{1,16}：[^；]*；[^：；]{1,16}：")  # "档次：第一档；电价标准：0.59 元/千瓦时"
 
+# the verdict a yes/no FAQ answer opens with ("可以。支付宝…"): it answers that FAQ's own question
+_VERDICT = re.compile(r"^(?:可以|不可以|能|不能|是的|是|不是|对|不对|会|不会|需要|不需要|要|不用|有|没有|行|不行)[。，,！!]\s*(?=\S)")
+
 UnitScore = Callable[[str], float]
+
+
+def without_verdict(text: str) -> str:
+    """A yes/no FAQ's answer given to a question that asked something else (怎么交, 怎么算) loses its
+    opening 可以。/ 不是。: said alone it would answer a question the customer did not ask."""
+    return _VERDICT.sub("", text, count=1)
 
 
 @dataclass(frozen=True)

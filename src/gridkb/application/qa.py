@@ -29,7 +29,7 @@ from typing import Any
 from gridkb.application.analysis import InfoKind, QuestionAnalyser, QuestionAnalysis
 from gridkb.application.answerability import Evidence, evidence
 from gridkb.application.candidates import Candidate, CandidateFinder
-from gridkb.application.compose import Composed, complete_answer, compose_passages
+from gridkb.application.compose import Composed, complete_answer, compose_passages, without_verdict
 from gridkb.application.context import FollowUpRewriter
 from gridkb.application.decide import CLARIFY_REASON, CONFIDENCE_FILE, ConfidenceModel, clarification_options, decision_features
 from gridkb.application.guards import AbstainReason, Refusal, check
@@ -300,7 +300,8 @@ class QuestionAnswerer:
         if not top.is_faq:
             passages = [r.candidate.hit for r in ranked if not r.candidate.is_faq][:COMPOSED_PASSAGES]
             return compose_passages(passages, self.finder.unit_scorer(analysis, signals))
-        text, used = complete_answer(top.answer, [top.hit], _distinct_hits(ranked)[1:4], signals.tokens, holds_asked)
+        answer = top.answer if InfoKind.YES_NO in analysis.kinds else without_verdict(top.answer)
+        text, used = complete_answer(answer, [top.hit], _distinct_hits(ranked)[1:4], signals.tokens, holds_asked)
         return Composed(text, tuple(used))
 
     def _evidence(self, signals: RetrievalSignals, analysis: QuestionAnalysis) -> Evidence:
