@@ -15,7 +15,7 @@ import jieba
 import yaml
 
 from gridkb.errors import ConfigError
-from gridkb.production.jieba_tags import tagger
+from gridkb.production.jieba_fast import tagger, tokenizer as jieba_tokenizer
 from gridkb.production.normalize import normalize_line
 from gridkb.records import Entity
 
@@ -95,7 +95,7 @@ class Lexicon:
 
     @cached_property
     def tokenizer(self) -> jieba.Tokenizer:
-        tokenizer = jieba.Tokenizer()
+        tokenizer = jieba_tokenizer()
         for surface in self.by_surface:
             if len(surface) > 1:
                 tokenizer.add_word(surface, freq=200000)
