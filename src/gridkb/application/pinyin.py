@@ -7,23 +7,65 @@ knows, and that sounds exactly like a word of the knowledge base, is taken to be
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import itertools
+import json
+import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from functools import cached_property
+from functools import cache, cached_property
+from importlib.metadata import version
+from pathlib import Path
+
+from gridkb.storage.file_memo import memo_path, read_memo, write_memo
 
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{1,4}")
 # characters of grammar that jieba glues to a neighbour (点能, 不退, 要离): such a pair is no typo
 _GRAMMAR = re.compile(r"[不了能的是吗呢啊会]")
 _LATIN_RUN = re.compile(r"[A-Za-z]+(?:\s+[A-Za-z]+)*")
 _MIN_SYLLABLES = 2
+_MAX_READINGS = 64  # combinations of a word's character readings tried before asking pypinyin itself
 
 
 def _pinyin_of(word: str) -> str:
-    # imported on first use: pypinyin's phrase tables take 0.25 s to import, and most questions,
-    # typed in Chinese with every word known, never need them
+    # imported on first use: pypinyin's phrase tables take 0.25–0.3 s to import, and most questions
+    # never need them (see ``_may_sound_like``)
     from pypinyin import lazy_pinyin
 
     return "".join(lazy_pinyin(word))
+
+
+@cache
+def _reading_table() -> dict[str, str]:
+    """pypinyin's own table of every character's readings (code point → "zhōng,zhòng"), read from its
+    data file without importing pypinyin, whose import loads the 400,000-phrase table too."""
+    spec = importlib.util.find_spec("pypinyin")
+    assert spec is not None and spec.origin is not None, "pypinyin is a dependency"
+    return json.loads(Path(spec.origin).with_name("pinyin_dict.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@cache
+def readings(char: str) -> tuple[str, ...]:
+    """Every toneless reading of ``char``, as pypinyin writes them (绿 → lv, lu)."""
+    raw = _reading_table().get(str(ord(char)), "")
+    return tuple(dict.fromkeys(_toneless(r) for r in raw.split(",") if r))
+
+
+def _toneless(reading: str) -> str:
+    marks_off = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c) or c == "\u0308")
+    return unicodedata.normalize("NFC", marks_off).replace("ü", "v")
+
+
+def _may_sound_like(word: str, table: dict[str, str]) -> bool:
+    """False when no reading of ``word``'s characters spells a key of ``table``. pypinyin reads a word
+    with one of each character's readings (its phrase table picks which: all but 5 of its 412,000
+    phrases keep to the characters' own readings), so then pypinyin's reading is no key either."""
+    options = [readings(c) for c in word]
+    if not all(options) or math.prod(len(o) for o in options) > _MAX_READINGS:
+        return True  # a character without a reading, or too many combinations: ask pypinyin
+    return any("".join(combination) in table for combination in itertools.product(*options))
 
 
 class PinyinResolver:
@@ -36,14 +78,21 @@ class PinyinResolver:
 
     @cached_property
     def _table(self) -> dict[str, str]:
+        """Pinyin → vocabulary word; kept between processes (building it needs pypinyin: 0.3 s)."""
+        words = [(w, f) for w, f in self._vocabulary() if re.fullmatch(r"[\u4e00-\u9fff]{2,8}", w)]  # in order: the first wins a tie
+        digest = hashlib.sha1(repr((version("pypinyin"), words)).encode()).hexdigest()[:16]
+        path = memo_path(f"gridkb-pinyin-{digest}.marshal")
+        cached = read_memo(path)
+        if isinstance(cached, dict):
+            return cached
         table: dict[str, tuple[str, int]] = {}
-        for word, frequency in self._vocabulary():
-            if not re.fullmatch(r"[\u4e00-\u9fff]{2,8}", word):
-                continue
+        for word, frequency in words:
             key = _pinyin_of(word)
             if key not in table or frequency > table[key][1]:
                 table[key] = (word, frequency)
-        return {k: w for k, (w, _) in table.items()}
+        built = {k: w for k, (w, _) in table.items()}
+        write_memo(path, built)
+        return built
 
     @cached_property
     def _longest(self) -> int:
@@ -113,5 +162,7 @@ class PinyinResolver:
         return None
 
     def _sounds_like(self, word: str) -> str | None:
+        if not _may_sound_like(word, self._table):
+            return None
         match = self._table.get(_pinyin_of(word))
         return match if match and match != word else None

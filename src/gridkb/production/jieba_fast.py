@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import importlib
 import io
-import logging
-import marshal
-import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -24,10 +20,10 @@ from typing import TYPE_CHECKING
 
 import jieba
 
+from gridkb.storage.file_memo import memo_path, read_memo, write_memo
+
 if TYPE_CHECKING:
     import jieba.posseg
-
-log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 
@@ -36,12 +32,11 @@ def tokenizer() -> jieba.Tokenizer:
     """A tokenizer over jieba's default dictionary, initialised from jieba's own cache when there is
     one (as ``Tokenizer.initialize`` would, only faster), else by jieba (which writes the cache)."""
     tokenizer = jieba.Tokenizer()
-    cache = Path(tokenizer.tmp_dir or tempfile.gettempdir()) / "jieba.cache"  # jieba's name for the default dictionary's
-    try:
-        frequencies, total = marshal.loads(cache.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
+    cached = read_memo(memo_path("jieba.cache"))  # jieba's own cache of its default dictionary
+    if not (isinstance(cached, tuple) and len(cached) == 2):
         tokenizer.initialize()
         return tokenizer
+    frequencies, total = cached
     with tokenizer.lock:
         tokenizer.FREQ, tokenizer.total, tokenizer.initialized = frequencies, total, True
     return tokenizer
@@ -52,25 +47,7 @@ def _cache_path() -> Path:
     jieba (or an edited dictionary) never reads stale tags."""
     dictionary = Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME)
     stat = dictionary.stat()
-    return Path(tempfile.gettempdir()) / f"gridkb-jieba-tags-{jieba.__version__}-{stat.st_size}-{int(stat.st_mtime)}.marshal"
-
-
-def _read(path: Path) -> dict[str, str] | None:
-    try:
-        tags = marshal.loads(path.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None  # absent, unreadable or torn: read the dictionary as jieba does
-    return tags if isinstance(tags, dict) and tags else None
-
-
-def _write(path: Path, tags: dict[str, str]) -> None:
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            marshal.dump(tags, out)
-        os.replace(temporary, path)  # atomic: a reader sees the old state or the whole file
-    except OSError as error:  # a read-only temp folder costs time, never correctness
-        log.debug("jieba tag cache not written: %s", error)
+    return memo_path(f"gridkb-jieba-tags-{jieba.__version__}-{stat.st_size}-{int(stat.st_mtime)}.marshal")
 
 
 def posseg() -> ModuleType:
@@ -79,10 +56,10 @@ def posseg() -> ModuleType:
         if "jieba.posseg" in sys.modules:
             return sys.modules["jieba.posseg"]
         path = _cache_path()
-        tags = _read(path)
-        if tags is None:
+        tags = read_memo(path)
+        if not isinstance(tags, dict) or not tags:
             module = importlib.import_module("jieba.posseg")
-            _write(path, module.dt.word_tag_tab)
+            write_memo(path, module.dt.word_tag_tab)
             return module
         # the default tagger built at import reads its tags from ``get_dict_file()``: hand it an
         # empty file for that one read, then give it the cached tags
