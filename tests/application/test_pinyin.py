@@ -64,3 +64,12 @@ def test_a_typo_is_still_corrected_from_the_kept_table():
     resolver = PinyinResolver(lambda: VOCABULARY)
     assert resolver.correct(["临时", "用店"], {"临时"}.__contains__) == "临时用电"
     assert resolver.convert("yinhang chongxin") == "银行重新"  # typed pinyin reads phrases right (行 hang, 重 chong)
+
+
+def test_lone_syllables_between_converted_words_become_the_questions_actions_and_particles():
+    resolver = PinyinResolver(lambda: [*VOCABULARY, ("怎么", 5), ("补贴", 3)], lambda: ["交", "缴", "算", "了", "有", "吗"])
+    assert resolver.convert("dianfei zenme jiao") == "电费怎么交"  # jiao: the first of its readers, 交
+    assert resolver.convert("butie you ma") == "补贴有吗"  # two syllables left over, each one character
+    assert resolver.convert("dianfei zenme xyz") == "电费怎么xyz"  # letters that are no syllable stay
+    assert resolver.convert("wifi password") == "wifi password"  # not pinyin: nothing is read into it
+    assert PinyinResolver(lambda: VOCABULARY).convert("dianfei jiao") == "电费jiao"  # no syllables given

@@ -77,6 +77,11 @@ def test_duplicates_collapse_into_one_hit(searcher):
     assert len(matching) == 1 and matching[0].also_in  # the FAQ stands for the guide's identical section
 
 
+def test_pinyin_questions_read_their_lone_syllables(searcher):
+    assert searcher.prepare("dianfei zenme jiao") == "电费怎么交"  # jiao read as the analysis rules' action 交
+    assert searcher.prepare("tingdian le") == "停电了"
+
+
 def test_bad_queries(searcher):
     assert searcher.search("", k=5) == [] and searcher.search("   ", k=5) == []
     assert len(searcher.search("电费" * 5000, k=3)) <= 3  # huge query is truncated, not an error

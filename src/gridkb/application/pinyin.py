@@ -73,8 +73,11 @@ class PinyinResolver:
 
     ``vocabulary`` is called, and the table built, the first time a question needs it."""
 
-    def __init__(self, vocabulary: Callable[[], Iterable[tuple[str, int]]]) -> None:
+    def __init__(self, vocabulary: Callable[[], Iterable[tuple[str, int]]], syllables: Callable[[], Iterable[str]] = tuple) -> None:
+        """``syllables``: single characters, in order of preference, that a lone syllable left between
+        converted words may stand for (the actions and particles of questions: jiao → 交, le → 了)."""
         self._vocabulary = vocabulary
+        self._syllables = syllables
 
     @cached_property
     def _table(self) -> dict[str, str]:
@@ -110,19 +113,46 @@ class PinyinResolver:
         letters = re.sub(r"\s+", "", run).lower()
         if len(letters) < 4:
             return run  # APP, kWh, a name: too short to be pinyin worth converting
-        out, i, converted = [], 0, 0
+        pieces: list[tuple[str, bool]] = []  # (text, converted): words, and runs of letters left over
+        i, converted = 0, 0
         while i < len(letters):
             for length in range(min(self._longest, len(letters) - i), 1, -1):
                 word = self._table.get(letters[i : i + length])
                 if word:
-                    out.append(word)
+                    pieces.append((word, True))
                     converted += length
                     i += length
                     break
             else:
-                out.append(letters[i])
+                text = pieces.pop()[0] + letters[i] if pieces and not pieces[-1][1] else letters[i]
+                pieces.append((text, False))
                 i += 1
-        return "".join(out) if converted >= 0.5 * len(letters) else run
+        if converted < 0.5 * len(letters):
+            return run  # not pinyin: an English word, a brand, a code
+        # pinyin, then: syllables left over between words are read as a question's actions and particles
+        return "".join(text if done else self._lone_syllables(text) for text, done in pieces)
+
+    def _lone_syllables(self, letters: str) -> str:
+        """``letters`` as characters of ``syllables`` (youma → 有吗), when they spell such syllables only."""
+        out, i = [], 0
+        while i < len(letters):
+            for length in range(min(6, len(letters) - i), 0, -1):  # the longest pinyin syllable has 6 letters
+                char = self._syllable_table.get(letters[i : i + length])
+                if char:
+                    out.append(char)
+                    i += length
+                    break
+            else:
+                return letters
+        return "".join(out)
+
+    @cached_property
+    def _syllable_table(self) -> dict[str, str]:
+        table: dict[str, str] = {}
+        for char in self._syllables():
+            for reading in readings(char)[:1]:  # a character's first reading is pypinyin's for it alone
+                table.setdefault(reading, char)
+        return table
 
     def correct(self, tokens: Sequence[str], is_known: Callable[[str], bool]) -> str:
         """The text of ``tokens`` (a jieba cut with new-word guessing) with homophone typos replaced.

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from gridkb.application.analysis import RULES_FILE, AnalysisRules
 from gridkb.application.pinyin import PinyinResolver
 from gridkb.application.retrievers import CANDIDATES, Query, registered
 from gridkb.kb import KnowledgeBase
@@ -150,7 +151,16 @@ class Searcher:
 
     @cached_property
     def _pinyin(self) -> PinyinResolver:
-        return PinyinResolver(self._vocabulary)
+        return PinyinResolver(self._vocabulary, self._syllables)
+
+    def _syllables(self) -> list[str]:
+        """The single characters a lone pinyin syllable may stand for: the analysis rules' actions
+        (交, 算, 装…, in their order) before the particles and question words (了, 吗, 啥…), the
+        commoner first (you → 有, not 又)."""
+        rules = AnalysisRules.load(self.kb.settings.config_dir / RULES_FILE)
+        frequency = self.kb.lexicon.tokenizer.FREQ
+        particles = sorted((w for w in rules.function_words if len(w) == 1), key=lambda w: (-frequency.get(w, 0), w))
+        return [w for w in rules.actions if len(w) == 1] + particles
 
     def _vocabulary(self) -> Iterable[tuple[str, int]]:
         """The words pinyin may stand for, with how common each is."""
