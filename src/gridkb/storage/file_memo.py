@@ -32,8 +32,13 @@ def write_memo(path: Path, value: object) -> None:
     """Store ``value`` at ``path`` atomically; a folder that cannot be written costs time, never correctness."""
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    except OSError as error:
+        log.debug("memo %s not written: %s", path, error)
+        return
+    try:
         with os.fdopen(handle, "wb") as out:
             marshal.dump(value, out)
         os.replace(temporary, path)  # a reader sees the old state or the whole file
-    except OSError as error:
+    except OSError as error:  # a full disk: leave no half-written file behind
         log.debug("memo %s not written: %s", path, error)
+        Path(temporary).unlink(missing_ok=True)

@@ -108,7 +108,7 @@ class ServiceStore:
                     seq[message.session_id] = db.scalar(count) or 0
                 seq[message.session_id] += 1
                 data = message.to_dict() | {"seq": seq[message.session_id]}
-                data["sources"], data["suggestions"] = [c.to_dict() for c in message.sources], list(message.suggestions)
+                data["sources"], data["suggestions"] = list(data["sources"]), list(data["suggestions"])  # JSON columns: lists
                 rows.append(data)
             if rows:
                 db.execute(insert(MessageRow), rows)
