@@ -14,7 +14,9 @@
    customers type (the real-phrasing sets), at most ``--target-wrong`` of them get a confidently
    wrong answer (resolved but not right), the answerable and unanswerable ones weighted to their
    shares in real customer traffic (the shared real phrasings, collected from the public). Then the clarification floor: the lowest option score at
-   which at most ``--max-clarified`` of those questions get a clarifying question.
+   which at most ``--max-clarified`` of those questions get a clarifying question. Then the staff's
+   threshold (internal audience): the lowest at which at least ``--internal-abstention`` of the
+   unanswerable dev questions asked as staff ask them are still declined.
 
 Writes ``kb/reranker.txt`` and ``kb/answer_confidence.yaml`` and prints the cross-validated figures,
 with the reliability table. Test splits are never read.
@@ -23,6 +25,7 @@ with the reliability table. Test splits are never read.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import sys
 from dataclasses import dataclass, field
@@ -71,6 +74,7 @@ RANKER_PARAMS = {
 }
 ROUNDS = 300
 CUSTOMER_SETS = ("real phrasing", "shared real")  # questions as customers type them
+STAFF_SETS = ("domain", "unanswerable")  # questions as staff ask them (internal audience)
 REGULARISATION_C = 0.1  # of the confidence regression (5-fold cross-validated log-loss on dev)
 
 
@@ -90,7 +94,7 @@ class DevQuestion:
 
 def dev_questions(datasets: Path) -> list[DevQuestion]:
     questions = [DevQuestion(q.id, q.question, q.key_phrases, Audience.INTERNAL, "domain") for q in ds.load_domain(datasets / "domain_qa.jsonl", "dev")]
-    questions += [DevQuestion(q.id, q.question, None, Audience.PUBLIC, "unanswerable") for q in ds.load_unanswerable(datasets / "unanswerable.jsonl", "dev")]
+    questions += [DevQuestion(q.id, q.question, None, Audience.INTERNAL, "unanswerable") for q in ds.load_unanswerable(datasets / "unanswerable.jsonl", "dev")]
     real = [(q, "real phrasing") for q in ds.load_real(datasets / "real_phrasing.jsonl", "dev")]
     if SHARED_REAL.exists():
         real += [(q, "shared real") for q in ds.load_real(SHARED_REAL, "dev")]
@@ -204,6 +208,36 @@ def choose_threshold(confidences: np.ndarray, right: np.ndarray, weights: np.nda
     return 1.0
 
 
+def choose_internal_threshold(
+    outcomes: list[Outcome], calibrated: np.ndarray, refused: list[DevQuestion], least_abstention: float, ceiling: float
+) -> float:
+    """The lowest threshold at which at least ``least_abstention`` of the unanswerable questions asked
+    as staff are still declined (those refused before retrieval count as declined), and never above
+    the customers' ``ceiling``."""
+    staff = np.array([o.question.source in STAFF_SETS and o.question.groups is None for o in outcomes])
+    refused_count = sum(1 for q in refused if q.source in STAFF_SETS and q.groups is None)
+    total = int(staff.sum()) + refused_count
+    if not total:
+        return ceiling
+    for threshold in np.unique(np.concatenate([[0.0], calibrated[staff]])):
+        if (refused_count + np.sum(calibrated[staff] < threshold)) / total >= least_abstention:
+            return float(min(threshold, ceiling))
+    return ceiling
+
+
+def report_staff(outcomes: list[Outcome], calibrated: np.ndarray, refused: list[DevQuestion], threshold: float) -> None:
+    """What staff meet at their threshold: the domain questions right and declined, the unanswerable declined."""
+    resolved = calibrated >= threshold
+    domain = np.array([o.question.source == "domain" for o in outcomes])
+    right = np.array([o.right for o in outcomes])
+    unanswerable = np.array([o.question.source == "unanswerable" for o in outcomes])
+    n_domain = int(domain.sum()) + sum(1 for q in refused if q.source == "domain")
+    n_unanswerable = int(unanswerable.sum()) + sum(1 for q in refused if q.source == "unanswerable")
+    declined = int(np.sum(unanswerable & ~resolved)) + sum(1 for q in refused if q.source == "unanswerable")
+    print(f"staff threshold {threshold:.3f}: domain right {np.sum(domain & resolved & right) / n_domain:.3f}, "
+          f"declined {np.sum(domain & ~resolved) / n_domain:.3f} of {n_domain}; unanswerable declined {declined / n_unanswerable:.3f} of {n_unanswerable}")
+
+
 def traffic_answerable_share(dev: list[DevQuestion]) -> float:
     """The share of answerable questions in real customer traffic: the shared real customer
     phrasings when they are there (collected from the public), else the customer dev questions."""
@@ -242,6 +276,7 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--target-wrong", type=float, default=0.04, help="confidently wrong answers allowed, share of the customer dev questions")
     parser.add_argument("--max-clarified", type=float, default=0.25, help="clarifying questions allowed, share of the customer dev questions")
+    parser.add_argument("--internal-abstention", type=float, default=0.92, help="unanswerable staff dev questions that must still be declined")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
     args = parser.parse_args()
     settings = Settings(kb_dir=args.kb, config_dir=ROOT / "kb", shared_query_cache=False)
@@ -256,14 +291,18 @@ def main() -> int:
     share = traffic_answerable_share(questions)
     print(f"answerable share of real customer traffic: {share:.2f}", file=sys.stderr)
     model, calibrated = fit_confidence(outcomes, args.folds, args.target_wrong, args.max_clarified, refused_customers, share)
+    internal = choose_internal_threshold(outcomes, calibrated, refused, args.internal_abstention, model.threshold)
+    model = dataclasses.replace(model, internal_threshold=internal)
     report(outcomes, calibrated, model, refused)
+    report_staff(outcomes, calibrated, refused, internal)
     if args.dry_run:
         return 0
     booster = fit_ranker(reached)
     (ROOT / "kb" / RERANKER_FILE).write_text(booster.model_to_string(), encoding="utf-8")
     note = (
         f"Fitted by scripts/fit_answering.py on {len(questions)} dev questions ({len(reached)} reached retrieval);\n"
-        f"threshold: the lowest confidence with at most {args.target_wrong:.0%} of the customer dev questions confidently wrong."
+        f"threshold: the lowest confidence with at most {args.target_wrong:.0%} of the customer dev questions confidently wrong;\n"
+        f"internal_threshold (staff): the lowest with at least {args.internal_abstention:.0%} of the unanswerable staff dev questions declined."
     )
     model.save(ROOT / "kb" / CONFIDENCE_FILE, note)
     print(f"wrote kb/{RERANKER_FILE} and kb/{CONFIDENCE_FILE}")

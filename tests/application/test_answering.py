@@ -1,6 +1,7 @@
 """The answer path's stages on a small knowledge base of tariff FAQs: candidates and their features,
 the reranker, the confidence model, and a clarifying question for a vague question."""
 
+import dataclasses
 import math
 
 import pytest
@@ -114,11 +115,27 @@ def test_clarification_needs_two_distinct_questions(kb):
     assert clarification_options(trace.ranked[:1], floor=-100.0) == []
 
 
+def test_staff_get_answers_customers_would_be_declined(kb):
+    """Staff have their own, lower threshold: the same unsure answer is given to them, not to a customer."""
+    model = dataclasses.replace(_model(0.9), internal_threshold=0.1)  # every answer is 0.5 sure
+    answerer = QuestionAnswerer(kb, confidence=model)
+    customer = answerer.answer("电费几号之前要交完", audience=Audience.PUBLIC)
+    staff = answerer.answer("电费几号之前要交完", audience=Audience.INTERNAL)
+    assert not customer.resolved and staff.resolved and "20 日" in staff.answer
+    assert model.threshold_for(Audience.PUBLIC) == 0.9 and model.threshold_for(Audience.INTERNAL) == 0.1
+    never_stricter = dataclasses.replace(model, internal_threshold=0.95)
+    assert never_stricter.threshold_for(Audience.INTERNAL) == 0.9
+    assert _model(0.7).threshold_for(Audience.INTERNAL) == 0.7  # no staff threshold: as for customers
+
+
 def test_confidence_model_round_trip_and_stale_file(tmp_path):
     model = _model(0.6, floor=1.5)
     path = tmp_path / "answer_confidence.yaml"
     model.save(path, "test\nsecond line")
     assert ConfidenceModel.load(path) == model
+    staff = dataclasses.replace(model, internal_threshold=0.3)
+    staff.save(path, "with a staff threshold")
+    assert ConfidenceModel.load(path) == staff
     assert model.probability(dict.fromkeys(DECISION_FEATURES, 3.0)) == pytest.approx(0.5)
     path.write_text("features: [top_score]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="refit"):

@@ -6,7 +6,11 @@ candidate covers the question's subject and asks for the same kind of informatio
 answer holds that kind, how familiar the question's words are), then Platt scaling fitted on
 held-out predictions so that of the answers given with confidence 0.8, about eight in ten are right.
 ``resolved`` follows from one threshold on it (``kb/answer_confidence.yaml``), chosen on the dev
-splits for at most 5 % confidently wrong answers. Both are fitted by ``scripts/fit_answering.py``.
+splits for at most 5 % confidently wrong answers to customers. Staff (the internal audience) get
+their own, lower threshold: they see the sources and the confidence beside every answer, so a
+declined answer costs them more than an unsure one; it is the lowest at which the bot still declines
+the unanswerable dev questions as often as set when fitting (never higher than the customers').
+Both are fitted by ``scripts/fit_answering.py``.
 
 Below the threshold, a vague question whose best candidates answer different questions about all
 of its subject (电费怎么算: 阶梯? 峰谷? 账单?) gets those questions as options instead of a guess;
@@ -28,6 +32,7 @@ from gridkb.application.candidates import MISSING
 from gridkb.application.rerank import RankedCandidate
 from gridkb.errors import ConfigError
 from gridkb.production.lexicon import SAFE_LOADER
+from gridkb.records import Audience
 
 CONFIDENCE_FILE = "answer_confidence.yaml"
 CLARIFY_REASON = "clarify"  # the reason of an answer that asks which question was meant
@@ -95,8 +100,15 @@ class ConfidenceModel:
     intercept: float
     calibration_slope: float  # calibrated probability = sigmoid(slope × score + offset), fitted on held-out scores
     calibration_offset: float
-    threshold: float  # resolved when the calibrated probability reaches this
+    threshold: float  # resolved when the calibrated probability reaches this (customers)
     clarify_floor: float  # a reranker score below which a candidate is no option to offer
+    internal_threshold: float | None = None  # the same for staff; None: as for customers
+
+    def threshold_for(self, audience: Audience) -> float:
+        """The confidence an answer needs to be given as resolved to this audience."""
+        if audience is Audience.INTERNAL and self.internal_threshold is not None:
+            return min(self.internal_threshold, self.threshold)
+        return self.threshold
 
     def score(self, values: dict[str, float]) -> float:
         """The regression's score (log-odds before calibration)."""
@@ -120,6 +132,7 @@ class ConfidenceModel:
                 float(data["calibration"]["offset"]),
                 float(data["threshold"]),
                 float(data["clarify_floor"]),
+                None if data.get("internal_threshold") is None else float(data["internal_threshold"]),
             )
         except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as error:
             raise ConfigError(f"{path}: cannot read the confidence model ({error}); fit it with scripts/fit_answering.py") from error
@@ -135,6 +148,8 @@ class ConfidenceModel:
             "threshold": round(self.threshold, 4),
             "clarify_floor": round(self.clarify_floor, 4),
         }
+        if self.internal_threshold is not None:
+            data["internal_threshold"] = round(self.internal_threshold, 4)
         path.write_text("".join(f"# {line}\n" for line in note.splitlines()) + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 

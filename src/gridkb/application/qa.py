@@ -77,6 +77,7 @@ class AnswerTrace:
     """Every stage of one answer, for evaluation, fitting and debugging."""
 
     question: str  # as asked, after the conversation's context
+    audience: Audience = Audience.INTERNAL  # who asks: customers need more confidence than staff
     analysis: QuestionAnalysis | None = None
     signals: RetrievalSignals | None = None
     candidates: list[Candidate] = field(default_factory=list)
@@ -251,6 +252,7 @@ class QuestionAnswerer:
         category: str | None = None, hits: int = CANDIDATE_HITS,
     ) -> None:
         """Analyse ``query``, retrieve, and describe every candidate (no model needed)."""
+        trace.audience = audience
         trace.analysis = analysis = self.analyser.analyse(query)
         extra = self._action_words(analysis)
         trace.signals = self.searcher.retrieve(query, hits, category=category, audience=audience, today=today, extra_terms=extra)
@@ -277,7 +279,7 @@ class QuestionAnswerer:
         classification = signals.classification or self.kb.classify_question(signals.query)
         category = classification.category if classification.category != "unknown" else top.chunk.category
         department = self.kb.taxonomy.department(category)
-        if confidence < model.threshold and not self.always_answer:
+        if confidence < model.threshold_for(trace.audience) and not self.always_answer:
             options = clarification_options(ranked, model.clarify_floor)
             if options:
                 questions = tuple(o.candidate.question for o in options)
