@@ -225,6 +225,18 @@ def choose_internal_threshold(
     return ceiling
 
 
+def tradeoff_area(confidences: np.ndarray, right: np.ndarray, answerable: int, total: int, most_wrong: float = 0.08) -> float:
+    """The mean share of right answers (of ``answerable``) over every confidently-wrong share (of
+    ``total``) from 0 to ``most_wrong``, as the threshold falls: a yardstick for a change to the
+    answer path that does not hang on where one threshold happens to land."""
+    order = np.argsort(-confidences)
+    right_share = np.concatenate([[0.0], np.cumsum(right[order]) / answerable])
+    wrong_share = np.concatenate([[0.0], np.cumsum(~right[order]) / total])
+    grid = np.linspace(0.0, most_wrong, 81)
+    reached = np.searchsorted(wrong_share, grid, side="right") - 1  # the last point within each wrong share
+    return float(right_share[reached].mean())
+
+
 def report_staff(outcomes: list[Outcome], calibrated: np.ndarray, refused: list[DevQuestion], threshold: float) -> None:
     """What staff meet at their threshold: the domain questions right and declined, the unanswerable declined."""
     resolved = calibrated >= threshold
@@ -266,6 +278,11 @@ def report(outcomes: list[Outcome], calibrated: np.ndarray, model: ConfidenceMod
         with_options = np.sum(mine & ((resolved & right) | (clarified & meant))) / n_ans if n_ans else 0.0
         print(f"  {source:14s} {n_all:4d} questions: right {right_share:.3f} ({with_options:.3f} with one clarifying question) of {n_ans} "
               f"answerable, confidently wrong {np.sum(mine & resolved & ~right) / n_all:.3f}, clarified {np.sum(mine & clarified) / n_all:.3f}")
+    customers = np.array([o.question.source in CUSTOMER_SETS for o in outcomes])
+    n_customers = int(customers.sum()) + sum(1 for q in refused if q.source in CUSTOMER_SETS)
+    n_customer_answerable = int((customers & answerable).sum()) + sum(1 for q in refused if q.source in CUSTOMER_SETS and q.groups is not None)
+    area = tradeoff_area(calibrated[customers], right[customers], n_customer_answerable, n_customers)
+    print(f"customers: mean right share while confidently wrong stays 0-8 % (threshold-free yardstick): {area:.3f}")
     print(f"expected calibration error (out of fold): {expected_calibration_error(list(calibrated), list(right)):.3f}")
     print("\n".join(format_reliability(reliability_table(list(calibrated), list(right)))))
 
