@@ -9,20 +9,36 @@ test knowledge base: fuzzed uploads, tickets and publications must not change wh
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import schemathesis
-import schemathesis.specs.openapi.schemas  # noqa: F401 - imported at collection, on a shallow stack: CPython 3.11.7 can fail
-# to parse (pytest rewrites schemathesis' modules) deep inside a test ("AST constructor recursion depth mismatch")
 from schemathesis import engine
 from schemathesis.engine import Status, events
 from schemathesis.generation import GenerationMode
 
 from tests.api.conftest import ADMIN_KEY
+
+
+def _import_every_module(package: ModuleType) -> None:
+    """Import all of ``package`` now, at collection, on a shallow stack and one thread. schemathesis
+    imports about 30 modules lazily during a run, some in its worker threads; pytest rewrites them
+    (schemathesis is a pytest plugin) and CPython 3.11.7 can then fail to parse one ("AST
+    constructor recursion depth mismatch"), which failed this module's fixture now and then."""
+    for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        try:
+            importlib.import_module(module.name)
+        except ImportError:  # an optional extra (allure reporting)
+            continue
+
+
+_import_every_module(schemathesis)
 
 # Findings the schema cannot prevent, each with its reason. Nothing else is dropped.
 EXPLAINED = {
