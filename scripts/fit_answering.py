@@ -87,6 +87,12 @@ class DevQuestion:
     source: str  # which dev set it comes from
     trace: AnswerTrace | None = None  # None: refused before retrieval (guards, out of scope)
     labels: list[int] = field(default_factory=list)
+    outside_area: bool = False  # declined because it asks about another utility's area
+
+    @property
+    def refused(self) -> bool:
+        """Declined by a rule rather than by the confidence model."""
+        return self.trace is None or self.outside_area
 
     def right(self, text: str) -> bool:
         return self.groups is not None and ds.key_phrases_found(text, self.groups)
@@ -138,7 +144,8 @@ class Outcome:
 
 
 def out_of_fold_outcomes(answerer: QuestionAnswerer, questions: list[DevQuestion], folds: int) -> list[Outcome]:
-    """Each question answered through a reranker fitted without its fold."""
+    """Each question answered through a reranker fitted without its fold (none for the questions the
+    service-area rule declines: they are marked ``outside_area``)."""
     outcomes = []
     for fold in range(folds):
         ranker = Reranker(TreeEnsemble(fit_ranker([q for q in questions if fold_of(q.id, folds) != fold]).model_to_string()))
@@ -146,6 +153,9 @@ def out_of_fold_outcomes(answerer: QuestionAnswerer, questions: list[DevQuestion
             trace = question.trace
             assert trace is not None
             trace.ranked = ranker.run(trace.candidates)
+            if answerer.outside_area(trace):
+                question.outside_area = True
+                continue
             answerer.assess(trace)
             assert trace.composed is not None
             outcomes.append(Outcome(question, dict(trace.features), question.right(trace.composed.text), trace.ranked[0].score))
@@ -303,7 +313,7 @@ def main() -> int:
     gather(answerer, questions)
     reached = [q for q in questions if q.trace is not None]
     outcomes = out_of_fold_outcomes(answerer, reached, args.folds)
-    refused = [q for q in questions if q.trace is None]
+    refused = [q for q in questions if q.refused]
     refused_customers = [q for q in refused if q.source in CUSTOMER_SETS]
     share = traffic_answerable_share(questions)
     print(f"answerable share of real customer traffic: {share:.2f}", file=sys.stderr)

@@ -32,7 +32,7 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
     Audience: {"public": "公开", "internal": "内部"},
     AbstainReason: {
         "empty": "空问题", "gibberish": "无法理解", "injection": "违规指令", "account_specific": "需查询本人账户",
-        "out_of_scope": "超出服务范围", "not_in_knowledge_base": "知识库无答案",
+        "out_of_scope": "超出服务范围", "outside_service_area": "营业区外", "not_in_knowledge_base": "知识库无答案",
     },
     Intent: {
         "question": "咨询", "greeting": "问候", "thanks": "致谢", "chitchat": "闲聊", "human": "转人工",

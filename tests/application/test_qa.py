@@ -127,3 +127,21 @@ def test_follow_up_is_answered_in_the_context_of_the_conversation(answerer):
     assert answerer.contextualise("电费可以在哪里交？", ["城区抢修多久能到"]) == "电费可以在哪里交？"  # a full question stands alone
     answer = answerer.answer("那农村呢？", history=["城区抢修多久能到"])
     assert answer.resolved and "90 分钟" in answer.answer
+
+
+def test_a_question_about_another_area_is_declined_with_the_advice_to_ask_there(answerer):
+    answer = answerer.answer("广西的电费可以在哪里交", audience=Audience.PUBLIC)
+    assert answer.reason == AbstainReason.OUTSIDE_AREA.value and not answer.resolved
+    assert "广西" in answer.answer and "当地供电企业" in answer.answer
+    assert answerer.answer("电费可以在哪里交", audience=Audience.PUBLIC).reason != AbstainReason.OUTSIDE_AREA.value
+
+
+def test_a_place_the_answer_itself_speaks_of_is_answered(built_kb):
+    from gridkb.application.area import ABROAD, Place, ServiceArea
+
+    settings, _, _ = built_kb
+    answerer = QuestionAnswerer(KnowledgeBase(settings))
+    # stands for any named place that the best answer speaks of (the FAQ about payment names 南网在线)
+    answerer.area = ServiceArea([Place(ABROAD, "南网在线", ("南网在线",)), Place("450000", "广西壮族自治区", ("广西壮族自治区", "广西"))])
+    assert answerer.answer("南网在线的电费可以在哪里交").reason != AbstainReason.OUTSIDE_AREA.value
+    assert answerer.answer("广西的电费可以在哪里交").reason == AbstainReason.OUTSIDE_AREA.value

@@ -18,6 +18,7 @@ class AbstainReason(str, Enum):
     INJECTION = "injection"
     ACCOUNT = "account_specific"
     OUT_OF_SCOPE = "out_of_scope"
+    OUTSIDE_AREA = "outside_service_area"  # about another utility's area (application/area.py)
     UNKNOWN = "not_in_knowledge_base"
 
 
@@ -29,6 +30,7 @@ MESSAGES = {
     AbstainReason.ACCOUNT: "这个问题需要查询您本人的用电账户信息，我无法直接查看。请登录南网在线 APP 查询，或转人工客服核实。",
     AbstainReason.OUT_OF_SCOPE: "抱歉，这个问题超出了供电服务的范围，我暂时无法解答。",
     AbstainReason.UNKNOWN: "抱歉，知识库中暂时没有这个问题的可靠答案，我不想给您不准确的信息。",
+    AbstainReason.OUTSIDE_AREA: "抱歉，您问的地区不在本供电营业区内，请咨询当地供电企业。",
 }
 
 _INJECTION = re.compile(
@@ -109,5 +111,5 @@ class Refusal:
 
     @classmethod
     def of(cls, reason: AbstainReason) -> "Refusal":
-        tail = "" if reason in (AbstainReason.EMPTY, AbstainReason.GIBBERISH) else NEXT_STEP
+        tail = "" if reason in (AbstainReason.EMPTY, AbstainReason.GIBBERISH, AbstainReason.OUTSIDE_AREA) else NEXT_STEP
         return cls(reason, MESSAGES[reason] + tail)

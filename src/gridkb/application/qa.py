@@ -8,7 +8,9 @@
 4. retrieve (``search.py``): hybrid search over passages and every FAQ wording;
 5. rerank (``candidates.py``, ``rerank.py``): a learned model orders the candidates by how likely
    each answers *this* question;
-6. answer, clarify or decline (``compose.py``, ``decide.py``): the answer text is the best FAQ's
+6. a question about another utility's area (``area.py``: 广西的阶梯电价) is declined with the advice
+   to ask the local utility, unless the answer found speaks of that place itself;
+7. answer, clarify or decline (``compose.py``, ``decide.py``): the answer text is the best FAQ's
    curated answer or the passages' sentences holding what was asked; its confidence is the calibrated
    probability that it is right; below the threshold a vague question gets options to choose from,
    and anything else is declined with the offer of a human.
@@ -26,6 +28,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from gridkb.application.area import Place, ServiceArea, outside_message
 from gridkb.application.analysis import InfoKind, QuestionAnalyser, QuestionAnalysis
 from gridkb.application.answerability import Evidence, evidence
 from gridkb.application.candidates import Candidate, CandidateFinder
@@ -179,6 +182,22 @@ class QuestionAnswerer:
         known = sum(1 for t in content if t in self.kb.bm25_vocabulary)
         return known >= 2 and known >= 0.6 * len(content)
 
+    @cached_property
+    def area(self) -> ServiceArea:
+        return ServiceArea.load(self.kb.settings.config_dir)
+
+    def outside_area(self, trace: AnswerTrace) -> list[Place]:
+        """The places outside the service area that the question names and its best answer does not
+        speak of (none for knowledge bases of other text, where ``domain_gate`` is off)."""
+        if not self.domain_gate or trace.analysis is None or not trace.ranked:
+            return []
+        elsewhere = self.area.outside(trace.analysis.text, self.kb.lexicon.tokenizer.cut)
+        if not elsewhere:
+            return []
+        top = trace.ranked[0].candidate
+        said = f"{top.answer}\n{top.hit.chunk.text}"
+        return [p for p in elsewhere if not p.mentioned_in(said)]
+
     def warm_up(self) -> None:
         """Load the indexes and models and analyse every FAQ wording, before the first question."""
         self.finder.warm_up()
@@ -218,6 +237,9 @@ class QuestionAnswerer:
         self.rank(trace, query, audience, today)
         if not trace.ranked:
             trace.answer = self._refuse(AbstainReason.UNKNOWN)
+            return trace
+        if elsewhere := self.outside_area(trace):
+            trace.answer = Answer(outside_message(elsewhere), 0.0, False, "unknown", "", (), (), AbstainReason.OUTSIDE_AREA.value)
             return trace
         trace.answer = self._decide(trace)
         return trace

@@ -28,7 +28,8 @@ from gridkb.storage.protocols import ServiceStorage
 DISTANCE = 0.07  # average cosine distance within which questions ask the same thing (e5: paraphrases ≥ 0.93, unrelated 0.85–0.91)
 MAX_QUESTIONS = 5000  # the newest ones; clustering is quadratic
 _SERVICE_INTENTS = {Intent.COMPLAINT.value, Intent.URGENT.value, Intent.HUMAN.value, Intent.OUTAGE.value}
-_NOT_A_GAP = {AbstainReason.EMPTY.value, AbstainReason.GIBBERISH.value, AbstainReason.INJECTION.value, AbstainReason.OUT_OF_SCOPE.value}
+_NOT_A_GAP = {AbstainReason.EMPTY.value, AbstainReason.GIBBERISH.value, AbstainReason.INJECTION.value, AbstainReason.OUT_OF_SCOPE.value,
+              AbstainReason.OUTSIDE_AREA.value}
 
 
 @dataclass(frozen=True)
