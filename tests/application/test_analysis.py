@@ -26,6 +26,9 @@ def analyser(lexicon):
         ("代理购电是什么意思", InfoKind.DEFINITION),
         ("可以自己拆电表吗", InfoKind.YES_NO),
         ("一户多人口", InfoKind.OTHER),
+        ("申请退费要准备啥", InfoKind.MATERIALS),  # spoken question words read as written: 啥 = 什么
+        ("停电了咋恢复", InfoKind.PROCEDURE),  # 咋 = 怎么
+        ("电费估多了咋整", InfoKind.PROCEDURE),  # as typed, too
     ],
 )
 def test_kind_of_information_asked(analyser, question, kind):

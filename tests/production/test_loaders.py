@@ -58,6 +58,20 @@ def test_markdown_faq(tmp_path: Path):
     assert [(f.question, f.answer) for f in doc.faqs] == [("漏电保护器多久试一次？", "每月按试验按钮检查一次。"), ("电动车能在楼道充电吗？", "不能。")]
 
 
+def test_markdown_faq_wordings(tmp_path: Path):
+    path = tmp_path / "faq.md"
+    path.write_text(
+        "---\ndoc_type: FAQ\n---\n问：漏电保护器多久试一次？\n相似问法：漏保多久按一次|漏电开关要常试吗\n答：每月一次。\n\n"
+        "问：电动车能在楼道充电吗？\n答：不能。\n相似问法：楼道里能充电瓶车吗\n",
+        encoding="utf-8",
+    )
+    doc = load_document(path, MB)
+    assert [(f.question, f.answer, f.similar) for f in doc.faqs] == [
+        ("漏电保护器多久试一次？", "每月一次。", ("漏保多久按一次", "漏电开关要常试吗")),
+        ("电动车能在楼道充电吗？", "不能。", ("楼道里能充电瓶车吗",)),
+    ]
+
+
 def test_html_drops_scripts_and_keeps_tables(tmp_path: Path):
     path = tmp_path / "page.html"
     path.write_text(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
@@ -78,6 +78,7 @@ class AnalysisRules:
     modifiers: frozenset[str]
     function_words: frozenset[str]
     action_modifiers: frozenset[str] = frozenset()  # 多, 少, 错…: fused with an action they make a subject of their own
+    spoken_forms: Mapping[str, str] = field(default_factory=dict)  # 啥 → 什么: question words as spoken, and as written
 
     @classmethod
     def load(cls, path: Path) -> "AnalysisRules":
@@ -95,6 +96,7 @@ class AnalysisRules:
                 frozenset(map(str, data.get("modifiers") or ())),
                 frozenset(map(str, data.get("function_words") or ())),
                 frozenset(map(str, data.get("action_modifiers") or ())),
+                {str(k): str(v) for k, v in (data.get("spoken_forms") or {}).items()},
             )
         except FileNotFoundError:
             raise ConfigError(f"{path}: missing (expected in the kb configuration folder)") from None
@@ -199,12 +201,20 @@ class QuestionAnalyser:
 
     def kinds_asked(self, text: str) -> tuple[InfoKind, ...]:
         """Every kind of information ``text`` asks for, the primary one first: the first kind whose
-        question words it uses, else yes/no, else the first kind it only mentions."""
-        asked = [kind for kind, pattern in self.rules.asks if pattern is not None and pattern.search(text)]
-        mentioned = [kind for kind, pattern in self.rules.mentions if pattern is not None and pattern.search(text)]
+        question words it uses (as typed, or in their written form), else yes/no, else the first
+        kind it only mentions."""
+        texts = (text, self.written(text))
+        asked = [kind for kind, pattern in self.rules.asks if pattern is not None and any(map(pattern.search, texts))]
+        mentioned = [kind for kind, pattern in self.rules.mentions if pattern is not None and any(map(pattern.search, texts))]
         wh = [kind for kind in asked if kind is not InfoKind.YES_NO]
         ordered = wh + [InfoKind.YES_NO] * (InfoKind.YES_NO in asked) + mentioned
         return tuple(dict.fromkeys(ordered)) or (InfoKind.OTHER,)
+
+    def written(self, text: str) -> str:
+        """``text`` with spoken question words in their written form (要准备啥 → 要准备什么)."""
+        for spoken, written in self.rules.spoken_forms.items():
+            text = text.replace(spoken, written)
+        return text
 
     def evidence(self, text: str) -> frozenset[InfoKind]:
         """The kinds of information ``text`` holds (a price, a duration, channels…)."""

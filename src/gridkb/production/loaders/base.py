@@ -13,8 +13,9 @@ from gridkb.production.normalize import normalize_line
 from gridkb.records import Block, BlockKind
 
 # what a damaged Office file (a zip of XML parts) raises while it is opened or read: a bad archive,
-# a truncated or corrupt deflate stream, a missing part, broken XML (lxml's errors are SyntaxErrors)
-ARCHIVE_ERRORS: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, SyntaxError)
+# a truncated or corrupt deflate stream, a missing part, broken XML (lxml's errors are SyntaxErrors),
+# a damaged header that names an unknown zip version or compression method (NotImplementedError)
+ARCHIVE_ERRORS: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, SyntaxError, NotImplementedError)
 
 FAQ_QUESTION_KEYS = ("问题", "question", "标准问", "q")
 FAQ_ANSWER_KEYS = ("答案", "answer", "答复", "a")

@@ -17,6 +17,7 @@ _MD_BULLET = re.compile(r"^\s*[-*+]\s+(.+)$")
 _MD_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _FAQ_Q = re.compile(r"^\s*(?:\*\*)?(?:问|Q)\s*[：:]\s*(?:\*\*)?\s*(.+)$")
 _FAQ_A = re.compile(r"^\s*(?:\*\*)?(?:答|A)\s*[：:]\s*(?:\*\*)?\s*(.*)$")
+_FAQ_SIMILAR = re.compile(r"^\s*(?:\*\*)?(?:相似问法|相似问题)\s*[：:]\s*(?:\*\*)?\s*(.*)$")
 _MD_INLINE = re.compile(r"(\*\*|__|`)")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 
@@ -86,22 +87,27 @@ def _markdown_blocks(lines: list[str]) -> list[Block]:
 
 
 def _markdown_faqs(lines: list[str]) -> list[FaqRow]:
-    """问：/答： paragraphs; an answer runs until the next question or heading."""
+    """问：/答： paragraphs, each question optionally followed by a 相似问法： line (wordings separated
+    by |); an answer runs until the next question, wordings line or heading."""
     faqs: list[FaqRow] = []
     question: str | None = None
     answer: list[str] = []
+    similar: list[str] = []
 
     def close() -> None:
         if question and answer:
             text = normalize_line("".join(a.strip() for a in answer))
+            wordings = tuple(w for w in dict.fromkeys(normalize_line(s) for s in similar) if w and w != question)
             if text:
-                faqs.append(FaqRow(question, text, row=len(faqs) + 1))
+                faqs.append(FaqRow(question, text, similar=wordings, row=len(faqs) + 1))
 
     for raw in lines:
         line = _strip_inline(raw)
         if m := _FAQ_Q.match(line):
             close()
-            question, answer = normalize_line(m.group(1)), []
+            question, answer, similar = normalize_line(m.group(1)), [], []
+        elif question is not None and (m := _FAQ_SIMILAR.match(line)):
+            similar += re.split(r"[|｜]", m.group(1))
         elif question is not None and (m := _FAQ_A.match(line)):
             answer = [m.group(1)]
         elif _MD_HEADING.match(line):
