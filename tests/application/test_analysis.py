@@ -105,3 +105,18 @@ def test_rules_file_errors_name_the_file(tmp_path):
         AnalysisRules.load(bad)
     with pytest.raises(ConfigError, match="missing"):
         AnalysisRules.load(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize(
+    "question, answer, missing",
+    [
+        ("临时接电费大概多少钱", "临时用电需预交临时接电费，按期拆除后退还。", True),
+        ("临时接电费大概多少钱", "按每千伏安 30 元预交。", False),
+        ("抄表多久一次", "抄表周期为每月一次。", False),  # a number word with its unit is a figure
+        ("校验要收钱吗", "误差超出允许范围的免费校验。", False),  # asks no figure
+        ("电费由哪几部分组成", "电度电费和基本电费。", False),  # 哪几 asks which, not how many
+        ("新装要几天", "资料齐全的当天办结。", False),
+    ],
+)
+def test_an_answer_that_gives_no_figure_to_a_question_asking_for_one(analyser, question, answer, missing):
+    assert analyser.figure_missing(analyser.analyse(question).text, answer) is missing

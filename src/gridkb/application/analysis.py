@@ -79,6 +79,8 @@ class AnalysisRules:
     function_words: frozenset[str]
     action_modifiers: frozenset[str] = frozenset()  # 多, 少, 错…: fused with an action they make a subject of their own
     spoken_forms: Mapping[str, str] = field(default_factory=dict)  # 啥 → 什么: question words as spoken, and as written
+    figure_asked: re.Pattern[str] | None = None  # a question that asks for a figure (多少钱, 几天, 多久)
+    figure_given: re.Pattern[str] | None = None  # a text that gives one (a number with its unit, 免费, 当天)
 
     @classmethod
     def load(cls, path: Path) -> "AnalysisRules":
@@ -97,6 +99,8 @@ class AnalysisRules:
                 frozenset(map(str, data.get("function_words") or ())),
                 frozenset(map(str, data.get("action_modifiers") or ())),
                 {str(k): str(v) for k, v in (data.get("spoken_forms") or {}).items()},
+                _compile((data.get("figures") or {}).get("asked") or ()),
+                _compile((data.get("figures") or {}).get("given") or ()),
             )
         except FileNotFoundError:
             raise ConfigError(f"{path}: missing (expected in the kb configuration folder)") from None
@@ -215,6 +219,12 @@ class QuestionAnalyser:
         for spoken, written in self.rules.spoken_forms.items():
             text = text.replace(spoken, written)
         return text
+
+    def figure_missing(self, question: str, answer: str) -> bool:
+        """The question asks for a figure (多少钱, 几天, 多久) and the answer gives none: whatever else
+        it says, it does not answer."""
+        asked, given = self.rules.figure_asked, self.rules.figure_given
+        return asked is not None and given is not None and bool(asked.search(question)) and not given.search(answer)
 
     def evidence(self, text: str) -> frozenset[InfoKind]:
         """The kinds of information ``text`` holds (a price, a duration, channels…)."""

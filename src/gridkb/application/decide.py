@@ -56,6 +56,7 @@ DECISION_FEATURES = (
     "known_share",
     "unfamiliar_nouns",
     "question_subject_words",
+    "figure_missing",
 )
 # the decision features that are the best candidate's own (the rest describe the ranking or the answer)
 _CANDIDATE_FEATURES = (
@@ -81,6 +82,7 @@ def decision_features(
         "answer_kind_evidence": 0.5 if question.kind is InfoKind.OTHER else float(question.kind in analyser.evidence(answer)),
         "known_share": evidence.known_share,
         "unfamiliar_nouns": evidence.unfamiliar_nouns,
+        "figure_missing": float(analyser.figure_missing(question.text, answer)),
     }
     for name in _CANDIDATE_FEATURES:
         value = candidate.feature(name)
