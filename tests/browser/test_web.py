@@ -194,3 +194,12 @@ def test_clarifying_options_are_chips_that_continue_the_conversation(page, live_
     assert "南网在线" in widget.locator(".msg.bot .bubble").last.inner_text()
     assert chips.first.is_disabled() and chips.last.is_disabled()  # a choice is made once
     page.screenshot(path=str(SCREENSHOTS / "widget-clarify-chosen.png"))
+
+
+def test_a_question_about_another_area_is_declined_with_the_advice_to_ask_there(page, live_server):
+    widget = _open_widget(page, live_server.url)
+    reply = _ask(page, widget, "广西的电费可以在哪里交", 1)
+    text = reply.locator(".bubble").inner_text()
+    assert "广西不在本供电营业区内" in text and "当地供电企业" in text
+    assert reply.locator("details").count() == 0  # nothing of this knowledge base is cited for another area
+    page.screenshot(path=str(SCREENSHOTS / "widget-outside-area.png"))
