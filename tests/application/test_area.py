@@ -48,6 +48,14 @@ def test_a_served_province_covers_its_cities_and_a_served_city_its_province(plac
     assert [p.name for p in city.outside("广州停电了", words)] == ["广州市"]
 
 
+def test_the_served_places_of_the_configuration_file_are_served(tmp_path, words):
+    (tmp_path / "service_area.yaml").write_text("served: [广东省]\nabroad: [国外]\n", encoding="utf-8")
+    (tmp_path / "places.tsv").write_text("440000\t广东省\t广东\n440300\t深圳市\t深圳\n450000\t广西壮族自治区\t广西\n", encoding="utf-8")
+    area = ServiceArea.load(tmp_path)
+    assert area.outside("深圳停电了", words) == []
+    assert [p.name for p in area.outside("广西和国外的电价", words)] == ["广西壮族自治区", "国外"]
+
+
 def test_abroad_is_never_served(places, words):
     area = ServiceArea([*places, Place(ABROAD, "国外", ("国外",))], served=["广东省"])
     assert [p.name for p in area.outside("国外电费怎么算", words)] == ["国外"]

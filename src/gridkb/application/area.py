@@ -50,6 +50,7 @@ class ServiceArea:
             for form in place.forms:
                 self._by_form.setdefault(form, []).append(place)
         self._longest = max((len(f) for f in self._by_form), default=0)
+        served = list(served)
         unknown = [name for name in served if name not in self._by_form]
         if unknown:
             raise ConfigError(f"served places not in the gazetteer: {unknown} (use names of kb/{PLACES_FILE})")
