@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 PIPELINE_VERSION = "6"  # bump when a code change alters what a build produces
 CONFIG_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt", TAXONOMY_FILE, GENERIC_WORDS_FILE)
-SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".txt", ".json", ".jsonl")
+SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".txt", ".json", ".jsonl", ".tsv")
 
 
 def pipeline_fingerprint(settings: Settings) -> str:

@@ -38,3 +38,11 @@ def test_nothing_for_a_generation_this_gridkb_cannot_read(tmp_path: Path):
     generation = _generation(tmp_path / "kb", ConfigSnapshot(source=str(tmp_path)))
     (generation / "manifest.json").write_text('{"version": 2}', encoding="utf-8")
     assert KbLayout(tmp_path / "kb").built_config_dir() is None
+
+
+def test_the_copy_holds_every_file_of_the_configuration(built_kb):
+    """What the answer path reads (the gazetteer places.tsv too) is in the generation's own copy."""
+    settings, _, _ = built_kb
+    copy = Generation(KbLayout(settings.kb_dir).current()).path(GenerationFile.CONFIG)
+    configuration = {p.name for p in settings.config_dir.iterdir() if p.is_file() and not p.name.startswith(".")}
+    assert configuration <= {p.name for p in copy.iterdir()}
