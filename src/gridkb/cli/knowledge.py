@@ -174,7 +174,14 @@ def ask(
         console.print_json(json.dumps(answer.to_json(), ensure_ascii=False))
         return
     console.print(answer.answer, markup=False, highlight=False)
-    state = "resolved" if answer.resolved else "not resolved: transfer to an agent or create a ticket"
+    if answer.resolved:
+        state = "resolved"
+    elif answer.reason == "clarify":
+        state = "not resolved: ask which of the options the customer means"
+    elif answer.reason == "outside_service_area":
+        state = f"not resolved ({label(answer.reason)}): the local utility answers it"
+    else:
+        state = f"not resolved ({label(answer.reason)}): transfer to an agent or create a ticket"
     console.print(f"\n[dim]{state} · confidence {answer.confidence:.2f} · {answer.category} · {answer.department}[/dim]")
     for i, source in enumerate(answer.sources, start=1):
         console.print(f"[dim][{i}] {source.title} › {source.section}[/dim]", highlight=False)
