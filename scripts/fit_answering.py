@@ -1,6 +1,6 @@
 """Fit the answer path's two models on the dev splits, and choose its threshold.
 
-    python scripts/fit_answering.py [--kb kb/build] [--folds 5] [--target-wrong 0.04] [--dry-run]
+    python scripts/fit_answering.py [--kb kb/build] [--folds 5] [--target-wrong 0.04] [--dry-run [--repeats 5]]
 
 1. The reranker: LightGBM lambdarank over the candidate features; a candidate is relevant when
    its answer holds every key phrase of the question. Questions: the dev splits of the domain set
@@ -124,8 +124,9 @@ def gather(answerer: QuestionAnswerer, questions: list[DevQuestion]) -> None:
             question.labels = [int(question.right(c.answer)) for c in trace.candidates]
 
 
-def fold_of(question_id: str, folds: int) -> int:
-    return int(hashlib.sha1(question_id.encode()).hexdigest(), 16) % folds
+def fold_of(question_id: str, folds: int, salt: str = "") -> int:
+    """The fold of a question; another ``salt`` deals the questions into other folds."""
+    return int(hashlib.sha1((salt + question_id).encode()).hexdigest(), 16) % folds
 
 
 def fit_ranker(questions: list[DevQuestion]) -> lightgbm.Booster:
@@ -144,13 +145,13 @@ class Outcome:
     top_score: float
 
 
-def out_of_fold_outcomes(answerer: QuestionAnswerer, questions: list[DevQuestion], folds: int) -> list[Outcome]:
+def out_of_fold_outcomes(answerer: QuestionAnswerer, questions: list[DevQuestion], folds: int, salt: str = "") -> list[Outcome]:
     """Each question answered through a reranker fitted without its fold (none for the questions the
     service-area rule declines: they are marked ``outside_area``)."""
     outcomes = []
     for fold in range(folds):
-        ranker = Reranker(TreeEnsemble(fit_ranker([q for q in questions if fold_of(q.id, folds) != fold]).model_to_string()))
-        for question in (q for q in questions if q.trace is not None and fold_of(q.id, folds) == fold):
+        ranker = Reranker(TreeEnsemble(fit_ranker([q for q in questions if fold_of(q.id, folds, salt) != fold]).model_to_string()))
+        for question in (q for q in questions if q.trace is not None and fold_of(q.id, folds, salt) == fold):
             trace = question.trace
             assert trace is not None
             trace.ranked = ranker.run(trace.candidates)
@@ -279,6 +280,34 @@ def traffic_answerable_share(dev: list[DevQuestion]) -> float:
     return sum(q.groups is not None for q in sample) / len(sample)
 
 
+def customer_yardstick(outcomes: list[Outcome], calibrated: np.ndarray, refused: list[DevQuestion]) -> float:
+    """``tradeoff_area`` of the questions customers type (the real-phrasing sets)."""
+    right = np.array([o.right for o in outcomes])
+    answerable = np.array([o.question.groups is not None for o in outcomes])
+    customers = np.array([o.question.source in CUSTOMER_SETS for o in outcomes])
+    n_customers = int(customers.sum()) + sum(1 for q in refused if q.source in CUSTOMER_SETS)
+    n_customer_answerable = int((customers & answerable).sum()) + sum(1 for q in refused if q.source in CUSTOMER_SETS and q.groups is not None)
+    return tradeoff_area(calibrated[customers], right[customers], n_customer_answerable, n_customers)
+
+
+def spread_over_deals(
+    answerer: QuestionAnswerer, questions: list[DevQuestion], reached: list[DevQuestion], args: argparse.Namespace, share: float
+) -> None:
+    """The yardstick and the top candidate's right share over ``args.repeats`` deals of the questions
+    into folds: how far a change must move them to be more than the luck of one deal."""
+    areas, tops = [], []
+    for repeat in range(args.repeats):
+        for question in reached:
+            question.outside_area = False
+        outcomes = out_of_fold_outcomes(answerer, reached, args.folds, salt=f"deal{repeat}" if repeat else "")
+        refused = [q for q in questions if q.refused]
+        _, calibrated = fit_confidence(outcomes, args.folds, args.target_wrong, args.max_clarified, [q for q in refused if q.source in CUSTOMER_SETS], share)
+        areas.append(customer_yardstick(outcomes, calibrated, refused))
+        tops.append(np.mean([o.right for o in outcomes if o.question.groups is not None]))
+    print(f"over {args.repeats} deals into {args.folds} folds: yardstick {np.mean(areas):.3f} ± {np.std(areas):.3f} "
+          f"(min {np.min(areas):.3f}, max {np.max(areas):.3f}); top candidate right {np.mean(tops):.3f} ± {np.std(tops):.3f}")
+
+
 def report(outcomes: list[Outcome], calibrated: np.ndarray, model: ConfidenceModel, refused: list[DevQuestion]) -> None:
     right = np.array([o.right for o in outcomes])
     answerable = np.array([o.question.groups is not None for o in outcomes])
@@ -300,10 +329,7 @@ def report(outcomes: list[Outcome], calibrated: np.ndarray, model: ConfidenceMod
         with_options = np.sum(mine & ((resolved & right) | (clarified & meant))) / n_ans if n_ans else 0.0
         print(f"  {source:14s} {n_all:4d} questions: right {right_share:.3f} ({with_options:.3f} with one clarifying question) of {n_ans} "
               f"answerable, confidently wrong {np.sum(mine & resolved & ~right) / n_all:.3f}, clarified {np.sum(mine & clarified) / n_all:.3f}")
-    customers = np.array([o.question.source in CUSTOMER_SETS for o in outcomes])
-    n_customers = int(customers.sum()) + sum(1 for q in refused if q.source in CUSTOMER_SETS)
-    n_customer_answerable = int((customers & answerable).sum()) + sum(1 for q in refused if q.source in CUSTOMER_SETS and q.groups is not None)
-    area = tradeoff_area(calibrated[customers], right[customers], n_customer_answerable, n_customers)
+    area = customer_yardstick(outcomes, calibrated, refused)
     print(f"customers: mean right share while confidently wrong stays 0-8 % (threshold-free yardstick): {area:.3f}")
     print(f"expected calibration error (out of fold): {expected_calibration_error(list(calibrated), list(right)):.3f}")
     print("\n".join(format_reliability(reliability_table(list(calibrated), list(right)))))
@@ -317,6 +343,7 @@ def main() -> int:
     parser.add_argument("--max-clarified", type=float, default=0.25, help="clarifying questions allowed, share of the customer dev questions")
     parser.add_argument("--internal-abstention", type=float, default=0.90, help="unanswerable staff dev questions that must at least be declined")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
+    parser.add_argument("--repeats", type=int, default=1, help="with --dry-run: also deal the questions into folds this many ways and print the yardstick's spread")
     args = parser.parse_args()
     settings = Settings(kb_dir=args.kb, config_dir=ROOT / "kb", shared_query_cache=False)
     answerer = QuestionAnswerer(KnowledgeBase(settings))
@@ -335,6 +362,8 @@ def main() -> int:
     report(outcomes, calibrated, model, refused)
     report_staff(outcomes, calibrated, refused, internal)
     if args.dry_run:
+        if args.repeats > 1:
+            spread_over_deals(answerer, questions, reached, args, share)
         return 0
     booster = fit_ranker(reached)
     (ROOT / "kb" / RERANKER_FILE).write_text(booster.model_to_string(), encoding="utf-8")

@@ -58,3 +58,11 @@ def test_the_yardstick_rewards_right_answers_ranked_above_wrong_ones(fit):
     assert fit.tradeoff_area(confidences, np.array([False, False, True, True]), answerable=2, total=4) == pytest.approx(0.0)
     mixed = fit.tradeoff_area(confidences, np.array([True, False, True, False]), answerable=2, total=4, most_wrong=0.5)
     assert 0.5 < mixed < 1.0  # half right before the first wrong answer, all right after it
+
+
+def test_another_salt_deals_the_questions_into_other_folds(fit):
+    ids = [f"RP{n:03d}" for n in range(200)]
+    first = [fit.fold_of(i, 5) for i in ids]
+    assert first == [fit.fold_of(i, 5) for i in ids]  # the same deal every run
+    other = [fit.fold_of(i, 5, salt="deal1") for i in ids]
+    assert set(other) == set(range(5)) and sum(a != b for a, b in zip(first, other)) > 100
