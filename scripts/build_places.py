@@ -26,7 +26,7 @@ _CITY_SUFFIX = re.compile(r"(市|地区|盟|自治州)$")
 _NOT_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 # short forms of city names that are everyday words too; their full names (来宾市) still match
 EVERYDAY_WORDS = {"来宾", "安康", "大同", "开封", "白银", "普洱", "玉树", "黑河", "红河", "怒江", "山南", "海北", "海西", "海东",
-                  "攀枝花", "北海", "阿里", "中卫", "长治", "金昌", "白山", "黄山", "吉安", "永安", "和平", "新华", "东方"}
+                  "攀枝花", "北海", "阿里", "中卫", "长治", "金昌", "白山", "黄山", "吉安"}
 
 
 def level(adcode: str) -> int:

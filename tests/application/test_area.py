@@ -16,6 +16,11 @@ def places() -> list[Place]:
 
 
 @pytest.fixture(scope="module")
+def area() -> ServiceArea:
+    return ServiceArea.load(ROOT / "kb")
+
+
+@pytest.fixture(scope="module")
 def words(lexicon):
     return lexicon.tokenizer.cut
 
@@ -34,8 +39,7 @@ def words(lexicon):
         ("电费怎么交", []),
     ],
 )
-def test_places_named(places, words, question, named):
-    area = ServiceArea.load(ROOT / "kb")
+def test_places_named(area, words, question, named):
     assert [p.name for p in area.places_named(question, words)] == named
 
 

@@ -90,13 +90,17 @@ class ServiceArea:
         ``words`` splits a text into words: a name inside a longer word (中山 in 中山路) is not one."""
         for phrase in self.not_places:
             text = text.replace(phrase, "，" * len(phrase))
-        inside_words = _inside_positions(text, words)
+        inside_words: set[int] | None = None  # split into words only once a name is found: most questions name none
         found: dict[str, list[Place]] = {}
         start = 0
         while start < len(text):
             for end in range(min(len(text), start + self._longest), start + 1, -1):
                 places = self._by_form.get(text[start:end])
-                if places and start not in inside_words and end not in inside_words:
+                if not places:
+                    continue
+                if inside_words is None:
+                    inside_words = _inside_positions(text, words)
+                if start not in inside_words and end not in inside_words:
                     found.setdefault(places[0].name, places)
                     start = end
                     break
