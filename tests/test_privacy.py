@@ -1,8 +1,11 @@
-"""The masker: personal numbers however they are written, ordinary figures left alone."""
+"""The masker: personal numbers however they are written, ordinary figures left alone; and the same
+numbers taken out of a question."""
+
+import re
 
 import pytest
 
-from gridkb.privacy import contains_personal_data, mask_personal_data
+from gridkb.privacy import contains_personal_data, fold_digits, mask_personal_data, without_personal_data
 
 MASKED = [
     ("手机13812345678", "手机138****5678"),
@@ -39,3 +42,16 @@ def test_personal_numbers_are_masked_however_written(text, masked):
 @pytest.mark.parametrize("text", ORDINARY)
 def test_ordinary_figures_are_left_alone(text):
     assert mask_personal_data(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), MASKED)
+def test_personal_numbers_are_taken_out_whole_and_masked_ones_too(text, masked):
+    for written in (text, masked):
+        left = without_personal_data(written)
+        assert not re.search(r"\d{3}", fold_digits(left)) and "*" not in left and not contains_personal_data(left), left
+    assert without_personal_data("电费怎么交？我的电话是 13812345678，谢谢") == "电费怎么交？我的电话是 ，谢谢"
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_figures_stay_in_a_question(text):
+    assert without_personal_data(text) == text

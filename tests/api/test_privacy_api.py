@@ -62,7 +62,7 @@ def test_gaps_and_metrics_never_show_a_customers_numbers(live_server, agent_key)
             shown = gaps.text + str(top)
             for planted in ("１３８１２３４５６７８", "138-1234-5678", ID_CARD):
                 assert not any(form in shown for form in plain_forms(planted)), planted
-            assert "１３８****５６７８" in shown or "138****5678" in shown or "138-****-5678" in shown
+            assert "电费怎么交？回电" in shown  # the question is kept, its numbers are taken out before answering
 
 
 def test_history_notes_are_masked_for_agents_the_ticket_is_not_assigned_to(live_server, agent_key):

@@ -1,6 +1,6 @@
 """Answer text from passages: whole units, the ones that hold what was asked, in passage order."""
 
-from gridkb.application.compose import MAX_ANSWER_CHARS, complete_answer, compose_passages, extract
+from gridkb.application.compose import MAX_ANSWER_CHARS, complete_answer, compose_passages, extract, with_alternative
 from gridkb.application.search import SearchHit
 from gridkb.records import Chunk, ChunkKind
 
@@ -37,3 +37,20 @@ def test_an_answer_without_what_was_asked_is_completed_from_the_next_candidate()
     assert text.startswith("居民峰谷分时电价为自愿选择。") and "0.38" in text and len(used) == 2
     same, only = complete_answer("电价比例为 1.7 : 1 : 0.38。", [faq], [_hit(GUIDE)], ["峰谷"], lambda unit: "比例" in unit)
     assert same == "电价比例为 1.7 : 1 : 0.38。" and only == [faq]  # it already holds what was asked
+
+
+def test_a_nearly_as_likely_answer_follows_under_its_own_question_unless_it_repeats_or_overflows():
+    top = _hit("问：居民峰谷电价的高峰时段是几点？\n答：高峰时段为 10:00–12:00 和 14:00–19:00。", ChunkKind.FAQ, "peak")
+    valley = _hit("问：低谷时段是几点？\n答：低谷时段为 0:00–8:00。", ChunkKind.FAQ, "valley")
+    answer = top.chunk.answer_text
+    text, used = with_alternative(answer, [top], [("居民峰谷电价的低谷时段是几点？", "低谷时段为 0:00–8:00。", valley)])
+    assert text == f"{answer}\n如果您想问的是「居民峰谷电价的低谷时段是几点」：低谷时段为 0:00–8:00。"
+    assert [h.chunk.id for h in used] == ["peak", "valley"]
+    # an answer that mostly repeats what is said already is passed over for the next one
+    repeat = ("高峰时段是几点？", "高峰时段为 10:00–12:00 和 14:00–19:00，请错峰用电。", valley)
+    text, used = with_alternative(answer, [top], [repeat, ("低谷时段是几点？", "低谷时段为 0:00–8:00。", valley)])
+    assert "请错峰用电" not in text and text.endswith("低谷时段为 0:00–8:00。")
+    # one that would make the answer too long for a chat bubble is left out
+    long_answer = "低谷时段的说明" * (MAX_ANSWER_CHARS // 7)
+    assert with_alternative(answer, [top], [("低谷时段是几点？", long_answer, valley)]) == (answer, [top])
+    assert with_alternative(answer, [top], []) == (answer, [top])

@@ -1,5 +1,7 @@
 """Question answering on the session knowledge base: guards, FAQ answers, composed answers, citations."""
 
+import dataclasses
+
 import pytest
 
 from gridkb.application.compose import units
@@ -107,6 +109,34 @@ def test_composed_answer_keeps_numbers_and_lists(answerer):
     assert "身份证件" in answer.answer and "房屋产权证明" in answer.answer  # the whole list, not half of it
     timing = answerer.answer("城区抢修人员多久能到现场")
     assert "45 分钟" in timing.answer and timing.sources
+
+
+def test_a_nearly_as_likely_faq_answer_follows_under_its_own_question(answerer):
+    trace = answerer.trace("城区抢修多久能到")
+    assert "如果您想问的是" not in trace.answer.answer  # the other FAQs rank far below the one answered
+    top, *rest = trace.ranked
+    payment = next(r for r in rest if r.candidate.question == "电费可以在哪里交？")
+    tiers = next(r for r in rest if r.candidate.question == "居民阶梯电价分几档？")
+
+    def composed_with_second(second):
+        trace.ranked = [top, dataclasses.replace(second, score=top.score - 1.0), *[r for r in rest if r is not second]]
+        answerer.assess(trace)
+        return trace.composed
+
+    composed = composed_with_second(payment)  # close behind, and it gives a duration (24 小时) as asked
+    assert composed.text.startswith(top.candidate.answer)
+    assert "如果您想问的是「电费可以在哪里交」：" in composed.text and len(composed.used) == 2
+    assert "如果您想问的是" not in composed_with_second(tiers).text  # close behind, but no duration in it
+
+
+def test_a_customer_s_number_in_the_question_changes_nothing_and_goes_no_further(answerer):
+    plain = answerer.answer("电费可以在哪里交？我的电话是", audience=Audience.PUBLIC)
+    assert plain.resolved
+    for question in ("电费可以在哪里交？我的电话是 13812345678", "电费可以在哪里交？我的电话是 138****5678"):
+        trace = answerer.trace(question, audience=Audience.PUBLIC)
+        assert "5678" not in trace.question and "5678" not in trace.signals.query
+        assert (trace.answer.answer, trace.answer.confidence) == (plain.answer, plain.confidence)
+    assert answerer.contextualise("那要多久？", ["新装电表需要什么资料，电话 13812345678"]).count("5678") == 0
 
 
 def test_abstains_honestly(answerer):

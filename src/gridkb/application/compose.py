@@ -135,3 +135,26 @@ def complete_answer(
     if best is None:
         return text, used
     return f"{text}\n{best[1]}", [*used, best[2]]
+
+
+ALTERNATIVE_HEAD = "如果您想问的是「{question}」：{answer}"
+REDUNDANT_SHARE = 0.45  # an alternative with this share of its character pairs in the answer already adds too little
+
+
+def _pairs(text: str) -> set[str]:
+    letters = re.sub(r"\W", "", text)
+    return {letters[i : i + 2] for i in range(len(letters) - 1)}
+
+
+def with_alternative(text: str, used: list[SearchHit], alternatives: Sequence[tuple[str, str, SearchHit]]) -> tuple[str, list[SearchHit]]:
+    """Add the first of ``alternatives`` (question, answer, hit: curated answers to other questions
+    the customer may have meant, nearly as likely as the one answered) that says something new and
+    fits, headed by its own question so that the customer sees which question it answers."""
+    for question, answer, hit in alternatives:
+        pairs = _pairs(answer)
+        if not pairs or len(pairs & _pairs(text)) >= REDUNDANT_SHARE * len(pairs):
+            continue
+        if len(text) + len(answer) > MAX_ANSWER_CHARS:  # the heading is not counted
+            continue
+        return f"{text}\n{ALTERNATIVE_HEAD.format(question=question.rstrip('？?'), answer=answer)}", [*used, hit]
+    return text, used

@@ -32,17 +32,21 @@ from gridkb.application.area import Place, ServiceArea, outside_message
 from gridkb.application.analysis import InfoKind, QuestionAnalyser, QuestionAnalysis
 from gridkb.application.answerability import Evidence, evidence
 from gridkb.application.candidates import Candidate, CandidateFinder
-from gridkb.application.compose import Composed, complete_answer, compose_passages, without_verdict
+from gridkb.application.compose import Composed, complete_answer, compose_passages, with_alternative, without_verdict
 from gridkb.application.context import FollowUpRewriter
 from gridkb.application.decide import CLARIFY_REASON, CONFIDENCE_FILE, ConfidenceModel, clarification_options, decision_features
 from gridkb.application.guards import AbstainReason, Refusal, check
 from gridkb.application.rerank import RERANKER_FILE, RankedCandidate, Reranker
 from gridkb.application.search import RetrievalSignals, SearchHit, Searcher
 from gridkb.kb import KnowledgeBase
+from gridkb.privacy import without_personal_data
 from gridkb.records import Audience, Citation
 
 CANDIDATE_HITS = 24  # hits of the hybrid search that become candidates
 COMPOSED_PASSAGES = 3  # an answer from passages draws on the best three
+# an FAQ answer is followed by the curated answer to another question the customer may have meant,
+# when that one ranks within this much of it (reranker score; 1.0–2.0 did equally well on dev)
+ALTERNATIVE_MARGIN = 1.5
 CLARIFY = "您想咨询的是下面哪个问题？请点选一个，我再为您解答："
 CORE_DOMAIN_WORDS = ("供电", "用电", "电费", "电价", "电表", "停电", "来电", "断电", "电线", "电压", "电力", "电网", "度电", "千瓦时", "充电", "漏电", "触电", "95598",
     "变压器", "光伏", "充电桩", "负荷", "跳闸", "装表", "新表", "换表", "验表", "抄表", "电能表")
@@ -205,8 +209,9 @@ class QuestionAnswerer:
         self.answer("电费怎么交")
 
     def contextualise(self, question: str, history: Sequence[str]) -> str:
-        """``question`` made self-contained with the earlier questions when it is a follow-up."""
-        return self.rewriter.rewrite(question, history)
+        """``question`` made self-contained with the earlier questions when it is a follow-up (the
+        customer's personal numbers left out: what is asked does not depend on them)."""
+        return self.rewriter.rewrite(without_personal_data(question), [without_personal_data(turn) for turn in history])
 
     def answer(
         self, question: str, history: Sequence[str] | None = None, audience: Audience = Audience.INTERNAL, today: date | None = None,
@@ -224,12 +229,12 @@ class QuestionAnswerer:
     ) -> AnswerTrace:
         """Run every stage and keep what each produced (the arguments as for ``answer``)."""
         trace = AnswerTrace(question)
-        if reason := check(question):
+        if reason := check(question):  # before the numbers go: they tell an account question (户号 …)
             trace.answer = self._refuse(reason)
             return trace
         if contextualised is None:
             contextualised = self.contextualise(question, history or ())
-        trace.question = question = contextualised
+        trace.question = question = without_personal_data(contextualised)
         query = self.searcher.prepare(question)
         if self.domain_gate and not self.in_domain(query):
             trace.answer = self._refuse(AbstainReason.OUT_OF_SCOPE)
@@ -249,7 +254,7 @@ class QuestionAnswerer:
     ) -> list[SearchHit]:
         """Search results in the reranker's order: the passages and FAQs that best answer ``query`` first."""
         trace = AnswerTrace(query)
-        clean = self.searcher.prepare(query)
+        clean = self.searcher.prepare(without_personal_data(query))
         if not clean:
             return []
         self.rank(trace, clean, audience, today, category, hits=max(k, CANDIDATE_HITS))
@@ -317,7 +322,8 @@ class QuestionAnswerer:
 
     def _compose(self, analysis: QuestionAnalysis, signals: RetrievalSignals, ranked: Sequence[RankedCandidate]) -> Composed:
         """The best candidate's answer (a curated FAQ answer, or the passage's units that hold what
-        was asked), completed from the next candidates for a question of several parts."""
+        was asked), completed from the next candidates for a question of several parts; an FAQ answer
+        is followed by a nearly-as-likely FAQ's answer headed by its question (如果您想问的是「…」)."""
         top = ranked[0].candidate
         asked = analysis.kind
         holds_asked = None if asked is InfoKind.OTHER else (lambda unit: asked in self.analyser.evidence(unit))
@@ -326,6 +332,13 @@ class QuestionAnswerer:
             return compose_passages(passages, self.finder.unit_scorer(analysis, signals))
         answer = top.answer if InfoKind.YES_NO in analysis.kinds else without_verdict(top.answer)
         text, used = complete_answer(answer, [top.hit], _distinct_hits(ranked)[1:4], signals.tokens, holds_asked)
+        best = ranked[0].score
+        alternatives = [
+            (r.candidate.question, r.candidate.answer, r.candidate.hit) for r in ranked[1:4]
+            if r.candidate.is_faq and r.candidate.answer != top.answer and r.score >= best - ALTERNATIVE_MARGIN
+            and (holds_asked is None or holds_asked(r.candidate.answer))
+        ]
+        text, used = with_alternative(text, used, alternatives)
         return Composed(text, tuple(used))
 
     def _evidence(self, signals: RetrievalSignals, analysis: QuestionAnalysis) -> Evidence:
