@@ -44,7 +44,7 @@ def test_a_nearly_as_likely_answer_follows_under_its_own_question_unless_it_repe
     valley = _hit("问：低谷时段是几点？\n答：低谷时段为 0:00–8:00。", ChunkKind.FAQ, "valley")
     answer = top.chunk.answer_text
     text, used = with_alternative(answer, [top], [("居民峰谷电价的低谷时段是几点？", "低谷时段为 0:00–8:00。", valley)])
-    assert text == f"{answer}\n如果您想问的是「居民峰谷电价的低谷时段是几点」：低谷时段为 0:00–8:00。"
+    assert text == f"{answer}\n\n如果您想问的是「居民峰谷电价的低谷时段是几点」：低谷时段为 0:00–8:00。"
     assert [h.chunk.id for h in used] == ["peak", "valley"]
     # an answer that mostly repeats what is said already is passed over for the next one
     repeat = ("高峰时段是几点？", "高峰时段为 10:00–12:00 和 14:00–19:00，请错峰用电。", valley)

@@ -156,5 +156,6 @@ def with_alternative(text: str, used: list[SearchHit], alternatives: Sequence[tu
             continue
         if len(text) + len(answer) > MAX_ANSWER_CHARS:  # the heading is not counted
             continue
-        return f"{text}\n{ALTERNATIVE_HEAD.format(question=question.rstrip('？?'), answer=answer)}", [*used, hit]
+        # a paragraph of its own: it answers another question
+        return f"{text}\n\n{ALTERNATIVE_HEAD.format(question=question.rstrip('？?'), answer=answer)}", [*used, hit]
     return text, used
