@@ -1,5 +1,6 @@
 """Which configuration a built knowledge base answers with (never the working directory's)."""
 
+import re
 from pathlib import Path
 
 from gridkb.storage.generation import ConfigSnapshot, Generation, GenerationFile
@@ -40,9 +41,16 @@ def test_nothing_for_a_generation_this_gridkb_cannot_read(tmp_path: Path):
     assert KbLayout(tmp_path / "kb").built_config_dir() is None
 
 
+# what a served knowledge base writes beside its configuration (see .gitignore): not configuration
+RUNTIME_FILES = re.compile(r"-admin\.key$|-service\.sqlite|\.migrate\.lock$")
+
+
 def test_the_copy_holds_every_file_of_the_configuration(built_kb):
     """What the answer path reads (the gazetteer places.tsv too) is in the generation's own copy."""
     settings, _, _ = built_kb
     copy = Generation(KbLayout(settings.kb_dir).current()).path(GenerationFile.CONFIG)
-    configuration = {p.name for p in settings.config_dir.iterdir() if p.is_file() and not p.name.startswith(".")}
+    configuration = {
+        p.name for p in settings.config_dir.iterdir()
+        if p.is_file() and not p.name.startswith(".") and not RUNTIME_FILES.search(p.name)
+    }
     assert configuration <= {p.name for p in copy.iterdir()}
