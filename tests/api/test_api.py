@@ -208,11 +208,23 @@ def test_cors_allows_only_the_configured_pages(live_server):
         assert "access-control-allow-origin" not in other.headers
 
 
-def test_widget_is_rate_limited_per_client(web_settings, tmp_path):
+def test_widget_is_rate_limited_per_client(web_settings, tmp_path, monkeypatch):
     """A second app with a low limit; the counters live in the database, not in the process."""
+    from datetime import datetime, timezone
+
     from fastapi.testclient import TestClient
 
+    import gridkb.ratelimit
     from gridkb.api.app import create_app
+
+    middle = datetime.now(timezone.utc).replace(second=30, microsecond=0)
+
+    class MidMinute(datetime):  # every request in the middle of one window: none may fall into the next
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN001, ANN206
+            return middle
+
+    monkeypatch.setattr(gridkb.ratelimit, "datetime", MidMinute)
 
     settings = web_settings.model_copy(update={"widget_rate_per_minute": 3, "database_url": f"sqlite:///{tmp_path / 'rate.sqlite'}"})
     app = create_app(settings)
@@ -222,7 +234,7 @@ def test_widget_is_rate_limited_per_client(web_settings, tmp_path):
     second = create_app(settings)  # another worker sees the same counters
     with TestClient(second, headers={"Authorization": f"Bearer {WIDGET_KEY}"}) as widget:
         limited = widget.post("/api/chat", json={"message": "你好"})
-    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) == 31
 
 
 def test_personal_data_is_masked_in_logs():
