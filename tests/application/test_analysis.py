@@ -103,6 +103,9 @@ def test_rules_file_errors_name_the_file(tmp_path):
     bad.write_text("kinds:\n  colour: [红]\nevidence: {}\nactions: {}\ncustomers: {}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="question-analysis rules"):
         AnalysisRules.load(bad)
+    bad.write_text("kinds: {}\nevidence: {}\nactions: {}\ncustomers: {}\nfigures:\n  money: {asked: [多少钱]}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="figures.money needs both"):
+        AnalysisRules.load(bad)
     with pytest.raises(ConfigError, match="missing"):
         AnalysisRules.load(tmp_path / "absent.yaml")
 
@@ -116,6 +119,9 @@ def test_rules_file_errors_name_the_file(tmp_path):
         ("校验要收钱吗", "误差超出允许范围的免费校验。", False),  # asks no figure
         ("电费由哪几部分组成", "电度电费和基本电费。", False),  # 哪几 asks which, not how many
         ("新装要几天", "资料齐全的当天办结。", False),
+        ("工商业电价一度多少钱", "尖峰电价在高峰电价基础上上浮 25%。", True),  # a percentage is no amount of money
+        ("违约金一天收多少", "每日按欠费总额的千分之一计算。", False),  # a rate of the amount owed is
+        ("装电表要交多少钱", "电能表由供电企业免费提供和安装。", False),
     ],
 )
 def test_an_answer_that_gives_no_figure_to_a_question_asking_for_one(analyser, question, answer, missing):

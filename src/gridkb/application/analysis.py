@@ -79,8 +79,9 @@ class AnalysisRules:
     function_words: frozenset[str]
     action_modifiers: frozenset[str] = frozenset()  # 多, 少, 错…: fused with an action they make a subject of their own
     spoken_forms: Mapping[str, str] = field(default_factory=dict)  # 啥 → 什么: question words as spoken, and as written
-    figure_asked: re.Pattern[str] | None = None  # a question that asks for a figure (多少钱, 几天, 多久)
-    figure_given: re.Pattern[str] | None = None  # a text that gives one (a number with its unit, 免费, 当天)
+    # per kind of figure (any figure; an amount of money): how a question asks for it (多少钱, 几天),
+    # and how a text gives it (a number with its unit, 免费, 当天; for money an amount, a rate, 免费)
+    figures: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> "AnalysisRules":
@@ -99,13 +100,22 @@ class AnalysisRules:
                 frozenset(map(str, data.get("function_words") or ())),
                 frozenset(map(str, data.get("action_modifiers") or ())),
                 {str(k): str(v) for k, v in (data.get("spoken_forms") or {}).items()},
-                _compile((data.get("figures") or {}).get("asked") or ()),
-                _compile((data.get("figures") or {}).get("given") or ()),
+                _figure_rules(data.get("figures") or {}),
             )
         except FileNotFoundError:
             raise ConfigError(f"{path}: missing (expected in the kb configuration folder)") from None
         except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError, re.error) as error:
             raise ConfigError(f"{path}: cannot read the question-analysis rules ({error})") from error
+
+
+def _figure_rules(figures: Mapping[str, Mapping[str, Iterable[str]]]) -> tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]:
+    rules = []
+    for name, cues in figures.items():
+        asked, given = _compile(cues.get("asked") or ()), _compile(cues.get("given") or ())
+        if asked is None or given is None:
+            raise ValueError(f"figures.{name} needs both 'asked' and 'given'")
+        rules.append((asked, given))
+    return tuple(rules)
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str] | None:
@@ -221,10 +231,9 @@ class QuestionAnalyser:
         return text
 
     def figure_missing(self, question: str, answer: str) -> bool:
-        """The question asks for a figure (多少钱, 几天, 多久) and the answer gives none: whatever else
-        it says, it does not answer."""
-        asked, given = self.rules.figure_asked, self.rules.figure_given
-        return asked is not None and given is not None and bool(asked.search(question)) and not given.search(answer)
+        """The question asks for a figure (多少钱, 几天, 多久) and the answer gives none of that kind
+        (多少钱 answered with a percentage or a time): whatever else it says, it does not answer."""
+        return any(asked.search(question) and not given.search(answer) for asked, given in self.rules.figures)
 
     def evidence(self, text: str) -> frozenset[InfoKind]:
         """The kinds of information ``text`` holds (a price, a duration, channels…)."""
