@@ -78,6 +78,17 @@ def test_a_passage_answers_with_the_units_that_hold_what_was_asked(kb):
     assert "20 日" in passage.answer and passage.feature("kind_evidence") == 1.0
 
 
+def test_units_holding_what_was_asked_for_whom_it_was_asked_outrank_repeated_words(kb):
+    answerer = QuestionAnswerer(kb, confidence=_model(0.0))
+    trace = answerer.trace("企业峰谷电价怎么算", audience=Audience.PUBLIC)
+    assert trace.analysis is not None and trace.signals is not None
+    score = answerer.finder.unit_scorer(trace.analysis, trace.signals)
+    # repeats 峰谷 and 电价 but holds no price, against one that holds the ratio asked for
+    assert score("峰、平、谷电价比为 1.7 : 1 : 0.38。") > score("选择峰谷分时电价后，一天划分为三个时段，分别执行不同电价。")
+    # the same words for the customer type asked and for another
+    assert score("工商业用户峰谷电价比为 1.7 : 1 : 0.38。") > score("峰谷电价比为 1.7 : 1 : 0.38。") > score("居民用户峰谷电价比为 1.7 : 1 : 0.38。")
+
+
 def test_a_vague_question_gets_options_and_choosing_one_answers_it(kb):
     unsure = QuestionAnswerer(kb, confidence=_model(0.99))
     answer = unsure.answer("电费怎么算", audience=Audience.PUBLIC)

@@ -25,6 +25,12 @@ def test_a_contrasting_term_replaces_its_counterpart(rewriter):
     assert rewriter.rewrite("那农村呢", ["城区抢修多久能到"]) == "农村抢修多久能到"
 
 
+def test_a_customer_type_or_narrowing_word_qualifies_the_earlier_question_whole(rewriter):
+    # no counterpart to replace: the earlier question keeps its ask (it lost it as "峰谷电价企业呢")
+    assert rewriter.rewrite("那企业呢？", ["峰谷电价怎么算"]) == "企业峰谷电价怎么算"
+    assert rewriter.rewrite("那农村呢", ["电费怎么交"]) == "农村电费怎么交"
+
+
 def test_a_new_subject_takes_the_earlier_question_s_ask(rewriter):
     assert rewriter.rewrite("那充电桩呢？", ["峰谷电价怎么算"]) == "充电桩怎么算"
 

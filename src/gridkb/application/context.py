@@ -76,6 +76,10 @@ class FollowUpRewriter:
                 return replaced
             if ask := _ask_of(self.prepare(previous)):
                 return substitute + ask
+        elif substitute and (named.customers or named.modifiers):
+            # a customer type or a narrowing word the earlier question lacks qualifies it whole
+            # ("那企业呢" after "峰谷电价怎么算" → "企业峰谷电价怎么算"), rather than losing its ask
+            return substitute + previous
         current = self.lexicon.linked_entities(prepared)
         for earlier in reversed(history):
             entities = self.lexicon.linked_entities(self.prepare(earlier))
