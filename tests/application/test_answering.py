@@ -87,6 +87,11 @@ def test_units_holding_what_was_asked_for_whom_it_was_asked_outrank_repeated_wor
     assert score("峰、平、谷电价比为 1.7 : 1 : 0.38。") > score("选择峰谷分时电价后，一天划分为三个时段，分别执行不同电价。")
     # the same words for the customer type asked and for another
     assert score("工商业用户峰谷电价比为 1.7 : 1 : 0.38。") > score("峰谷电价比为 1.7 : 1 : 0.38。") > score("居民用户峰谷电价比为 1.7 : 1 : 0.38。")
+    # the signs of a definition (是…的) are in most sentences: holding one weighs less than a word
+    meaning = answerer.trace("峰谷电价是什么意思", audience=Audience.PUBLIC)
+    assert meaning.analysis is not None and meaning.signals is not None
+    define = answerer.finder.unit_scorer(meaning.analysis, meaning.signals)
+    assert define("峰谷电按时段计价。") > define("峰谷是按时段计算的。")  # two words of the question against one and 是…的
 
 
 def test_a_vague_question_gets_options_and_choosing_one_answers_it(kb):

@@ -31,8 +31,13 @@ _WORD_CHAR = re.compile(r"[\w\u4e00-\u9fff]")
 MISSING = float("nan")  # a feature that does not apply (LightGBM's missing value)
 VERB_WEIGHT = 0.5
 # a unit holding the kind of information asked (a price for 怎么算) outranks one that only repeats a
-# word of the question more (分别执行不同电价 against 峰、平、谷电价比为 1.7 : 1 : 0.38)
+# word of the question more (分别执行不同电价 against 峰、平、谷电价比为 1.7 : 1 : 0.38), when that
+# kind shows in specific signs (an amount, a duration, a date, channels, documents, who is liable);
+# the signs of a definition, a procedure or a yes/no (是…的, 申请, 可以) are in most sentences, so
+# there holding the kind weighs half a word
 ASKED_WEIGHT = 1.0
+BROAD_EVIDENCE_WEIGHT = 0.5
+BROAD_EVIDENCE = frozenset({InfoKind.DEFINITION, InfoKind.PROCEDURE, InfoKind.YES_NO})
 # and a unit naming the customer type asked counts like one more word of the question, one naming
 # only other types (居民… for 企业峰谷电价怎么算) like one less
 ACTION_WEIGHT = 1.5  # an action (交, 办, 装…) weighs like a common subject word; its words say little alone
@@ -242,7 +247,8 @@ class _QuestionContext:
         clean = unit.lower()  # chunk text is normalised at ingestion
         asked = self.question.kind is not InfoKind.OTHER and self.analyser.holds(unit, self.question.kind)
         words = sum(1 for t in self.terms if t in clean)  # every search term of the question it repeats
-        return words + ASKED_WEIGHT * float(asked) + 0.5 * any(c.isdigit() for c in unit) + self._customer_agreement(unit)
+        weight = BROAD_EVIDENCE_WEIGHT if self.question.kind in BROAD_EVIDENCE else ASKED_WEIGHT
+        return words + weight * float(asked) + 0.5 * any(c.isdigit() for c in unit) + self._customer_agreement(unit)
 
     def shared_features(self, hit: SearchHit, rank: int, dense: float) -> dict[str, float]:
         chunk = hit.chunk
