@@ -94,6 +94,21 @@ def test_units_holding_what_was_asked_for_whom_it_was_asked_outrank_repeated_wor
     assert define("峰谷电按时段计价。") > define("峰谷是按时段计算的。")  # two words of the question against one and 是…的
 
 
+def test_a_passage_s_section_heading_says_whom_its_units_are_about(kb):
+    from gridkb.application.candidates import _QuestionContext
+
+    answerer = QuestionAnswerer(kb, confidence=_model(0.0))
+    trace = answerer.trace("企业峰谷电价怎么算", audience=Audience.PUBLIC)
+    assert trace.analysis is not None and trace.signals is not None
+    context = _QuestionContext.of(trace.analysis, answerer.analyser, kb, trace.signals)
+    units = "一天划分为三个时段，分别执行不同电价。"
+    assert context.passage_features(units)["customer_agreement"] == 0.0  # names nobody
+    assert context.passage_features(units, "四、居民峰谷分时电价")["customer_agreement"] == -1.0
+    assert context.passage_features(units, "工商业峰谷分时电价")["customer_agreement"] == 1.0
+    # what the units themselves say comes first
+    assert context.passage_features("工商业用户同样执行。", "四、居民峰谷分时电价")["customer_agreement"] == 1.0
+
+
 def test_a_vague_question_gets_options_and_choosing_one_answers_it(kb):
     unsure = QuestionAnswerer(kb, confidence=_model(0.99))
     answer = unsure.answer("电费怎么算", audience=Audience.PUBLIC)

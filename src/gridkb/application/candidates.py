@@ -188,7 +188,7 @@ class CandidateFinder:
                     candidates.append(Candidate(hit, wording, answer, _ordered({**shared, **own})))
             else:
                 answer = extract(hit.chunk.text, context.unit_score)
-                own = context.passage_features(answer)
+                own = context.passage_features(answer, hit.chunk.section)
                 candidates.append(Candidate(hit, "", answer, _ordered({**shared, **own})))
         return candidates
 
@@ -291,8 +291,9 @@ class _QuestionContext:
             "answer_chars": math.log1p(len(answer)),
         }
 
-    def passage_features(self, answer: str) -> dict[str, float]:
-        """A passage seen through the units it would answer with."""
+    def passage_features(self, answer: str, section: str = "") -> dict[str, float]:
+        """A passage seen through the units it would answer with; its section's heading says whom
+        they are about when they do not (四、居民峰谷分时电价: 分别执行不同电价 is about 居民)."""
         text = answer
         clean = text.lower()
         return {
@@ -305,7 +306,7 @@ class _QuestionContext:
             "kind_primary_match": MISSING,
             "kind_overlap": MISSING,
             "kind_evidence": self._kind_evidence(self.analyser.evidence(text)),
-            "customer_agreement": self._customer_agreement(text),
+            "customer_agreement": self._customer_agreement(text) or self._customer_agreement(section),
             "action_agreement": MISSING,
             "answer_chars": math.log1p(len(text)),
         }
