@@ -38,8 +38,6 @@ VERB_WEIGHT = 0.5
 ASKED_WEIGHT = 1.0
 BROAD_EVIDENCE_WEIGHT = 0.5
 BROAD_EVIDENCE = frozenset({InfoKind.DEFINITION, InfoKind.PROCEDURE, InfoKind.YES_NO})
-# and a unit naming the customer type asked counts like one more word of the question, one naming
-# only other types (居民… for 企业峰谷电价怎么算) like one less
 ACTION_WEIGHT = 1.5  # an action (交, 办, 装…) weighs like a common subject word; its words say little alone
 KIND_CODES = {kind: float(n) for n, kind in enumerate(InfoKind)}
 FEATURES = (
@@ -243,7 +241,9 @@ class _QuestionContext:
 
     def unit_score(self, unit: str) -> float:
         """How well one sentence, list or table of a passage answers the question: the question's
-        words it repeats, then whether it holds the kind of information asked and a figure."""
+        words it repeats, whether it holds the kind of information asked and a figure, and whether it
+        is about the customer type asked (one word more; one less when it names only other types,
+        居民… for 企业峰谷电价怎么算)."""
         clean = unit.lower()  # chunk text is normalised at ingestion
         asked = self.question.kind is not InfoKind.OTHER and self.analyser.holds(unit, self.question.kind)
         words = sum(1 for t in self.terms if t in clean)  # every search term of the question it repeats
