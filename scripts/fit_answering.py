@@ -13,8 +13,9 @@
    model must learn to decline.
 3. The threshold: the lowest confidence at which, on the out-of-fold dev answers to the questions
    customers type (the real-phrasing sets), at most ``--target-wrong`` of them get a confidently
-   wrong answer (resolved but not right), the answerable and unanswerable ones weighted to their
-   shares in real customer traffic (the shared real phrasings, collected from the public). Then the clarification floor: the lowest option score at
+   wrong answer (resolved but not right), both as the questions were collected and with the
+   answerable and unanswerable ones weighted to their shares in real customer traffic (the shared
+   real phrasings, collected from the public): the budget holds whatever the mix. Then the clarification floor: the lowest option score at
    which at most ``--max-clarified`` of those questions get a clarifying question. Then the staff's
    threshold (internal audience): the one that meets the staff targets on the staff dev questions
    with the most room (``--internal-abstention`` of the unanswerable ones declined,
@@ -182,11 +183,15 @@ def fit_confidence(
     calibrated = platt.predict_proba(scores.reshape(-1, 1))[:, 1]
     regression.fit(standard, labels)
     # the threshold and the floor are chosen on the questions customers type, which the widget meets,
-    # weighted so that answerable ones weigh as much as in real customer traffic
+    # both as collected (more than half of them unanswerable, as in the evaluation sets) and weighted
+    # so that answerable ones weigh as much as in real customer traffic: the budget of confidently
+    # wrong answers must hold whatever the share of questions the knowledge base cannot answer, for
+    # those are answered wrongly more often
     customers = np.array([o.question.source in CUSTOMER_SETS for o in outcomes])
     asked = [o for o, c in zip(outcomes, customers) if c]
-    weights = mix_weights([o.question.groups is not None for o in asked] + [q.groups is not None for q in refused_customers], answerable_share)
-    threshold = choose_threshold(calibrated[customers], labels[customers], weights, target_wrong)
+    answerable = [o.question.groups is not None for o in asked] + [q.groups is not None for q in refused_customers]
+    mixes = [np.ones(len(answerable)), mix_weights(answerable, answerable_share)]
+    threshold = choose_threshold(calibrated[customers], labels[customers], mixes, target_wrong)
     floor = choose_floor(asked, calibrated[customers] < threshold, max_clarified * (len(asked) + len(refused_customers)))
     model = ConfidenceModel(
         tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, regression.coef_[0])), float(regression.intercept_[0]),
@@ -214,12 +219,13 @@ def mix_weights(answerable: list[bool], share: float) -> np.ndarray:
     return np.where(flags, share / flags.mean(), (1 - share) / (1 - flags.mean()))
 
 
-def choose_threshold(confidences: np.ndarray, right: np.ndarray, weights: np.ndarray, target_wrong: float) -> float:
+def choose_threshold(confidences: np.ndarray, right: np.ndarray, mixes: list[np.ndarray], target_wrong: float) -> float:
     """The lowest threshold at which confidently wrong answers weigh at most ``target_wrong`` of all
-    the questions (``weights`` covers the answered ones first, then those refused before retrieval)."""
-    answered = weights[: len(confidences)]
+    the questions in every mix of them (each of ``mixes`` weighs the answered questions first, then
+    those refused before retrieval)."""
     for threshold in np.unique(np.concatenate([[0.0], confidences])):
-        if np.sum(answered[(confidences >= threshold) & ~right]) <= target_wrong * weights.sum():
+        wrong = (confidences >= threshold) & ~right
+        if all(np.sum(weights[: len(confidences)][wrong]) <= target_wrong * weights.sum() for weights in mixes):
             return float(threshold)
     return 1.0
 
@@ -389,7 +395,8 @@ def main() -> int:
     (ROOT / "kb" / RERANKER_FILE).write_text(booster.model_to_string(), encoding="utf-8")
     note = (
         f"Fitted by scripts/fit_answering.py on {len(questions)} dev questions ({len(reached)} reached retrieval);\n"
-        f"threshold: the lowest confidence with at most {args.target_wrong:.0%} of the customer dev questions confidently wrong;\n"
+        f"threshold: the lowest confidence with at most {args.target_wrong:.0%} of the customer dev questions confidently wrong\n"
+        f"(as collected, and weighted to real traffic's share of answerable questions);\n"
         f"internal_threshold (staff): the one meeting the staff targets with the most room (declined {args.internal_abstention:.0%}\n"
         f"of the unanswerable, right {args.internal_right:.0%} and declined at most {args.internal_false_abstention:.0%} of the answerable)."
     )

@@ -27,8 +27,24 @@ def test_the_customers_threshold_is_the_lowest_within_the_wrong_budget(fit):
     confidences = np.array([0.9, 0.8, 0.7, 0.6])
     right = np.array([True, False, True, False])
     # one wrong answer in four questions is allowed: 0.7 answers three (one wrong), 0.6 would answer two wrong
-    assert fit.choose_threshold(confidences, right, np.ones(4), target_wrong=0.25) == pytest.approx(0.7)
-    assert fit.choose_threshold(confidences, right, np.ones(4), target_wrong=0.0) == pytest.approx(0.9)
+    assert fit.choose_threshold(confidences, right, [np.ones(4)], target_wrong=0.25) == pytest.approx(0.7)
+    assert fit.choose_threshold(confidences, right, [np.ones(4)], target_wrong=0.0) == pytest.approx(0.9)
+
+
+def test_the_customers_threshold_keeps_the_wrong_budget_in_every_mix_of_questions(fit):
+    # answerable: right at 0.9, 0.7; unanswerable (never right): 0.8, 0.6; then 4 unanswerable refused
+    confidences = np.array([0.9, 0.8, 0.7, 0.6])
+    right = np.array([True, False, True, False])
+    answerable = [True, False, True, False, False, False, False, False]
+    as_collected = np.ones(8)
+    mostly_answerable = fit.mix_weights(answerable, share=0.9)  # an unanswerable question weighs 1/60 of the total
+    budget = 0.02
+    # as collected, one wrong answer in eight is over the budget: only 0.9 is safe
+    assert fit.choose_threshold(confidences, right, [as_collected], budget) == pytest.approx(0.9)
+    # weighted to traffic that is mostly answerable, one wrong answer (0.8) is within it, two are not
+    assert fit.choose_threshold(confidences, right, [mostly_answerable], budget) == pytest.approx(0.7)
+    # both mixes must keep the budget
+    assert fit.choose_threshold(confidences, right, [mostly_answerable, as_collected], budget) == pytest.approx(0.9)
 
 
 def _outcome(fit, source: str, answerable: bool, n: int, right: bool | None = None):
