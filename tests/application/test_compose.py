@@ -54,3 +54,16 @@ def test_a_nearly_as_likely_answer_follows_under_its_own_question_unless_it_repe
     long_answer = "低谷时段的说明" * (MAX_ANSWER_CHARS // 7)
     assert with_alternative(answer, [top], [("低谷时段是几点？", long_answer, valley)]) == (answer, [top])
     assert with_alternative(answer, [top], []) == (answer, [top])
+
+
+def test_items_taken_out_of_a_numbered_list_lose_their_numbers():
+    rules = "1. 申请方式：营业厅。\n2. 执行要求：需要分时电表。\n3. 变更限制：12 个月内不能变更。\n4. 温馨提示：低谷时段用电更省。"
+    text = extract(rules, lambda unit: 1.0 if "要求" in unit or "提示" in unit else 0.0)
+    assert text == "执行要求：需要分时电表。\n温馨提示：低谷时段用电更省。"  # not "2. …\n4. …"
+    composed = compose_passages([_hit(rules)], lambda unit: 1.0 if "要求" in unit else 0.0)
+    assert composed.text == "执行要求：需要分时电表。"
+    # a figure is not an item number, and a list kept whole with its announcing line keeps its numbers
+    assert extract("1.7 倍为高峰电价。", lambda unit: 1.0) == "1.7 倍为高峰电价。"
+    assert extract("7、8、9 月执行尖峰电价。", lambda unit: 1.0) == "7、8、9 月执行尖峰电价。"
+    steps = "办理流程如下：\n1. 提交申请；\n2. 现场勘查；\n3. 装表接电。"
+    assert extract(steps, lambda unit: 1.0) == steps

@@ -22,6 +22,10 @@ _TABLE_ROW = re.compile(r"^[^：；。]{1,16}：[^；]*；[^：；]{1,16}：")  
 # the verdict a yes/no FAQ answer opens with ("可以。支付宝…"): it answers that FAQ's own question
 _VERDICT = re.compile(r"^(?:可以|不可以|能|不能|是的|是|不是|对|不对|会|不会|需要|不需要|要|不用|有|没有|行|不行)[。，,！!]\s*(?=\S)")
 
+# the number of an item ("2. 执行要求：…", "（三）"): taken out of its list into an answer, alone, it
+# points at items the answer does not show (2. and 4. with no 1. and 3. read as text gone missing)
+_ITEM_NUMBER = re.compile(r"^(?:\d{1,2}[.．、)）](?!\d)|[（(]\d{1,2}[）)]|[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]{1,3}、)\s*")
+
 UnitScore = Callable[[str], float]
 
 
@@ -37,6 +41,12 @@ class Composed:
 
     text: str
     used: tuple[SearchHit, ...]
+
+
+def shown(unit: str) -> str:
+    """A unit as an answer shows it: a line taken out of a numbered list loses its number (a list
+    kept whole with the line announcing it keeps its numbers)."""
+    return unit if "\n" in unit else _ITEM_NUMBER.sub("", unit, count=1)
 
 
 def units(text: str) -> list[list[str]]:
@@ -84,7 +94,7 @@ def extract(text: str, score: UnitScore, limit: int = MAX_ANSWER_CHARS) -> str:
             continue
         chosen.append(n)
         size += len(whole[n])
-    return "\n".join(whole[n] for n in sorted(chosen))
+    return "\n".join(shown(whole[n]) for n in sorted(chosen))
 
 
 def compose_passages(hits: Sequence[SearchHit], score: UnitScore, limit: int = MAX_ANSWER_CHARS) -> Composed:
@@ -109,7 +119,7 @@ def compose_passages(hits: Sequence[SearchHit], score: UnitScore, limit: int = M
             break
     chosen.sort(key=lambda x: (x[0], x[1]))
     used = tuple({hit.chunk.id: hit for _, _, _, hit in chosen}.values())
-    return Composed("\n".join(text for _, _, text, _ in chosen), used)
+    return Composed("\n".join(shown(text) for _, _, text, _ in chosen), used)
 
 
 def complete_answer(
