@@ -109,6 +109,25 @@ def test_a_passage_s_section_heading_says_whom_its_units_are_about(kb):
     assert context.passage_features("工商业用户同样执行。", "四、居民峰谷分时电价")["customer_agreement"] == 1.0
 
 
+def test_a_compound_the_knowledge_base_never_uses_is_matched_by_its_parts(kb):
+    from gridkb.application.candidates import _QuestionContext
+
+    answerer = QuestionAnswerer(kb, confidence=_model(0.0))
+
+    def context(question: str) -> _QuestionContext:
+        trace = answerer.trace(question, audience=Audience.PUBLIC)
+        assert trace.analysis is not None and trace.signals is not None
+        return _QuestionContext.of(trace.analysis, answerer.analyser, kb, trace.signals)
+
+    perks = context("电费优惠政策有哪些")
+    assert "优惠政策" in perks.unused and "电费" not in perks.unused
+    # 有什么优惠 holds half of 优惠政策 (the longest part the text holds), 怎么交 none of it
+    assert perks._recall("电费优惠政策") == 1.0 > perks._recall("电费有什么优惠") > perks._recall("电费怎么交") > 0.0
+    # a word the knowledge base uses is its own subject: 电价 is not half of 阶梯电价
+    tiers = context("阶梯电价怎么算")
+    assert "阶梯电价" not in tiers.unused and tiers._coverage("峰谷电价怎么算", "阶梯电价") == 0.0
+
+
 def test_a_vague_question_gets_options_and_choosing_one_answers_it(kb):
     unsure = QuestionAnswerer(kb, confidence=_model(0.99))
     answer = unsure.answer("电费怎么算", audience=Audience.PUBLIC)

@@ -121,7 +121,10 @@ def test_the_cell_search_finds_the_exact_neighbours_of_clustered_vectors(monkeyp
     assert truth > 20000 and found / truth >= 0.95
     assert all(i not in {j for j, _ in row} and [s for _, s in row] == sorted((s for _, s in row), reverse=True) for i, row in enumerate(probed))
     monkeypatch.setattr(dedup, "CELLS_PROBED", 1000)  # every cell probed: the exact answer, up to ties
-    assert sum(a == b for a, b in zip(top_neighbours(vectors, 10, 0.5), exact)) >= 0.99 * len(exact)
+    every_cell = top_neighbours(vectors, 10, 0.5)
+    assert sum([j for j, _ in a] == [j for j, _ in b] for a, b in zip(every_cell, exact)) >= 0.99 * len(exact)
+    # the same cosines up to float32 rounding, which depends on how the CPU's BLAS sums (seen: 4e-7)
+    assert all(np.allclose([s for _, s in a], [s for _, s in b], atol=1e-5) for a, b in zip(every_cell, exact) if len(a) == len(b))
 
 
 def test_pair_overlaps_agree_with_text_overlap():

@@ -180,6 +180,20 @@ class QuestionAnalyser:
         entity = self.lexicon.by_surface.get(word)
         return self.lexicon.by_id[entity].name if entity else self._canonical.get(word, word)
 
+    def parts(self, word: str) -> tuple[str, ...]:
+        """The shorter words of two characters or more a compound is made of (优惠政策: 优惠, 政策;
+        小企业: 企业), lower-cased; none for a word that is not a compound."""
+        found = self._parts.get(word)
+        if found is None:
+            found = self._parts.setdefault(word, tuple(
+                part for part in dict.fromkeys(self.lexicon.tokenizer.cut_for_search(word.lower())) if len(part) >= 2 and part != word.lower()
+            ))
+        return found
+
+    @cached_property
+    def _parts(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
     @cached_property
     def _surfaces_of(self) -> dict[str, tuple[str, ...]]:
         table: dict[str, set[str]] = {}

@@ -217,6 +217,7 @@ class _QuestionContext:
     letter_bigrams: frozenset[str]
     kinds: frozenset[InfoKind]
     action_classes: frozenset[str]
+    unused: frozenset[str]  # subject words no chunk holds
     said: dict[str, bool] = field(default_factory=dict)  # subject word → whether the question mentions it
 
     @classmethod
@@ -236,7 +237,7 @@ class _QuestionContext:
         return cls(
             question, analyser, weights, ceiling, category, confidence, unknown, unknown_names, terms, question.text.lower(),
             frozenset(_bigrams("".join(question.subject))), frozenset(_bigrams(_letters(question.text))), frozenset(question.kinds),
-            frozenset(question.actions),
+            frozenset(question.actions), frozenset(w for w in question.subject if frequency.get(w, 0) == 0),
         )
 
     def unit_score(self, unit: str) -> float:
@@ -324,12 +325,22 @@ class _QuestionContext:
         return any(surface in text for surface in self.analyser.lower_surfaces(word))
 
     def _recall(self, text: str, words: Sequence[str] = ()) -> float:
-        """IDF-weighted share of the question's subject words that ``text`` (or ``words``) holds."""
+        """IDF-weighted share of the question's subject words that ``text`` (or ``words``) holds; a
+        compound it holds only part of counts for that part (优惠政策 in 有什么优惠: half)."""
         total = sum(self.weights.values())
         if not total:
             return MISSING
         held = set(words)
-        return sum(weight for word, weight in self.weights.items() if word in held or self._mentions(text, word)) / total
+        return sum(weight * (1.0 if word in held else self._coverage(text, word)) for word, weight in self.weights.items()) / total
+
+    def _coverage(self, text: str, word: str) -> float:
+        """1 when ``text`` mentions ``word``; for a compound the knowledge base never uses (小企业,
+        优惠政策), the share of its characters in its longest part ``text`` holds; else 0."""
+        if self._mentions(text, word):
+            return 1.0
+        if word not in self.unused:
+            return 0.0
+        return max((len(part) / len(word) for part in self.analyser.parts(word) if part in text), default=0.0)
 
     def _precision(self, count: int, extra: Sequence[str]) -> float:
         """Share of a wording's ``count`` subject words and actions the question also names."""
