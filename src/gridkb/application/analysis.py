@@ -133,6 +133,7 @@ class QuestionAnalyser:
     def __init__(self, rules: AnalysisRules, lexicon: Lexicon) -> None:
         self.rules = rules
         self.lexicon = lexicon
+        self._parts: dict[str, tuple[str, ...]] = {}  # compound → its parts (``parts``), filled as met
 
     @classmethod
     def load(cls, config_dir: Path, lexicon: Lexicon) -> "QuestionAnalyser":
@@ -185,14 +186,10 @@ class QuestionAnalyser:
         小企业: 企业), lower-cased; none for a word that is not a compound."""
         found = self._parts.get(word)
         if found is None:
-            found = self._parts.setdefault(word, tuple(
-                part for part in dict.fromkeys(self.lexicon.tokenizer.cut_for_search(word.lower())) if len(part) >= 2 and part != word.lower()
-            ))
+            whole = word.lower()
+            pieces = dict.fromkeys(self.lexicon.tokenizer.cut_for_search(whole))
+            found = self._parts.setdefault(word, tuple(part for part in pieces if len(part) >= 2 and part != whole))
         return found
-
-    @cached_property
-    def _parts(self) -> dict[str, tuple[str, ...]]:
-        return {}
 
     @cached_property
     def _surfaces_of(self) -> dict[str, tuple[str, ...]]:

@@ -228,7 +228,8 @@ class _QuestionContext:
         weights = {w: idf(w, frequency, size) * (1.0 if w in question.topic else VERB_WEIGHT) for w in question.subject}
         weights.update({_action_word(a): ACTION_WEIGHT for a in question.actions})
         ceiling = sum(idf(t, frequency, size) for t in set(signals.tokens))
-        unknown = sum(weights[w] for w in question.subject if frequency.get(w, 0) == 0) / sum(weights.values()) if weights else 0.0
+        unused = frozenset(w for w in question.subject if frequency.get(w, 0) == 0)
+        unknown = sum(weights[w] for w in unused) / sum(weights.values()) if weights else 0.0
         classification = signals.classification
         category = classification.category if classification and classification.category != "unknown" else ""
         confidence = classification.confidence if classification else 0.0
@@ -237,7 +238,7 @@ class _QuestionContext:
         return cls(
             question, analyser, weights, ceiling, category, confidence, unknown, unknown_names, terms, question.text.lower(),
             frozenset(_bigrams("".join(question.subject))), frozenset(_bigrams(_letters(question.text))), frozenset(question.kinds),
-            frozenset(question.actions), frozenset(w for w in question.subject if frequency.get(w, 0) == 0),
+            frozenset(question.actions), unused,
         )
 
     def unit_score(self, unit: str) -> float:

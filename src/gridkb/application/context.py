@@ -70,14 +70,14 @@ class FollowUpRewriter:
             return swapped
         substitute = _substitute(prepared)
         named = self.analyser.analyse(substitute) if substitute else None
-        if substitute and named and named.self_contained:
+        if named and named.self_contained:
             if named.names:  # a place or brand qualifies the earlier question ("河南的呢")
                 return substitute + previous
             if replaced := self._replace_topic(previous, substitute):  # a new thing takes the old one's place
                 return replaced
             if ask := _ask_of(self.prepare(previous)):
                 return substitute + ask
-        elif substitute and named and (named.customers or named.modifiers):
+        elif named and (named.customers or named.modifiers):
             # a customer type or a narrowing word the earlier question lacks qualifies it whole
             # ("那企业呢" after "峰谷电价怎么算" → "企业峰谷电价怎么算"), rather than losing its ask
             return substitute + previous
