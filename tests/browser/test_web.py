@@ -203,3 +203,35 @@ def test_a_question_about_another_area_is_declined_with_the_advice_to_ask_there(
     assert "广西不在本供电营业区内" in text and "当地供电企业" in text
     assert reply.locator("details").count() == 0  # nothing of this knowledge base is cited for another area
     page.screenshot(path=str(SCREENSHOTS / "widget-outside-area.png"))
+
+
+def test_table_rows_in_an_answer_are_shown_as_a_table_of_text(page, live_server):
+    """Rows written "列：值；列：值" (as the knowledge base keeps a table) with the same columns are
+    shown as a table; a single row, a list line and a cell holding markup stay text."""
+    import json
+
+    rows = [
+        "时段：高峰时段；时间范围：10:00–12:00、14:00–19:00；电价比例：1.7",
+        "时段：平段；时间范围：8:00–10:00；电价比例：1",
+        "时段：低谷时段；时间范围：0:00–8:00；电价比例：<img src=x onerror=\"window.__xss='cell'\">",
+    ]
+    text = "\n".join(["峰谷分时电价按以下时段执行：", *rows, "温馨提示：低谷时段用电更划算。", "资料：身份证；说明：本人"])
+    reply = {
+        "session_id": None, "message_id": "m-1", "answer": text, "confidence": 0.9, "resolved": True, "category": "billing",
+        "department": "电费核算中心", "sources": [], "suggestions": [], "options": [], "ticket_id": None,
+    }
+    page.route("**/api/chat/stream", lambda route: route.fulfill(
+        status=200, headers={"Content-Type": "text/event-stream"}, body="event: done\ndata: " + json.dumps(reply, ensure_ascii=False) + "\n\n"))
+    widget = _open_widget(page, live_server.url)
+    answer = _ask(page, widget, "峰谷电几点到几点", 1)
+    table = answer.locator(".bubble table")
+    assert table.count() == 1
+    assert [table.locator("th").nth(i).inner_text() for i in range(3)] == ["时段", "时间范围", "电价比例"]
+    assert table.locator("tr").count() == 4  # the header and three rows
+    assert table.locator("tr").nth(1).locator("td").nth(1).inner_text() == "10:00–12:00、14:00–19:00"
+    assert "onerror" in table.locator("tr").nth(3).locator("td").nth(2).inner_text()  # markup is shown as text
+    assert page.evaluate(XSS_CHECK)
+    shown = answer.locator(".bubble").inner_text()
+    assert shown.startswith("峰谷分时电价按以下时段执行：")
+    assert "温馨提示：低谷时段用电更划算。" in shown and "资料：身份证；说明：本人" in shown  # one row alone stays a line
+    page.screenshot(path=str(SCREENSHOTS / "widget-table.png"))

@@ -35,6 +35,8 @@
     ".bot .bubble{background:#fff;color:#222;border:1px solid #e1e4e8}",
     ".handoff .bubble{border-color:#f0a020;background:#fff8e8}",
     ".ticket{margin-top:4px;font-size:12px;color:#b26a00}",
+    ".bubble table{border-collapse:collapse;margin:4px 0;font-size:13px;line-height:1.4;white-space:normal}",
+    ".bubble th,.bubble td{border:1px solid #d8dde3;padding:3px 6px;text-align:left;vertical-align:top}.bubble th{background:#f0f4f8;font-weight:600}.bubble td:first-child{white-space:nowrap}",
     "details{margin-top:4px;font-size:12px;color:#555;max-width:85%}details p{margin:4px 0;white-space:pre-wrap}",
     ".chips{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}",
     ".chip{border:1px solid #0a6ebd;color:#0a6ebd;background:#fff;border-radius:14px;padding:3px 10px;font-size:12px;cursor:pointer}",
@@ -154,9 +156,63 @@
     return { row: row, bubble: bubble };
   }
 
+  // a table row as the knowledge base writes it: "时段：高峰时段；时间范围：10:00–12:00；电价比例：1.7"
+  var ROW = /^[^：；。\n]{1,16}：[^；\n]*(；[^：；。\n]{1,16}：[^；\n]*)+$/;
+
+  function cells(line) {
+    return line.split("；").map(function (pair) {
+      var at = pair.indexOf("：");
+      return { key: pair.slice(0, at), value: pair.slice(at + 1) };
+    });
+  }
+
+  function sameColumns(a, b) {
+    return a.length === b.length && a.every(function (c, i) { return c.key === b[i].key; });
+  }
+
+  function table(rows) {
+    var t = el("table"), head = el("tr");
+    rows[0].forEach(function (c) { head.appendChild(el("th", "", c.key)); });
+    t.appendChild(head);
+    rows.forEach(function (row) {
+      var tr = el("tr");
+      row.forEach(function (c) { tr.appendChild(el("td", "", c.value)); });
+      t.appendChild(tr);
+    });
+    return t;
+  }
+
+  // An answer as text, except that two or more table rows with the same columns in a row are shown
+  // as a table (read across, "时段：…；时间范围：…" lines are hard to compare). Every piece is text.
+  function render(bubble, text) {
+    bubble.textContent = "";
+    var lines = text.split("\n"), prose = [], i = 0;
+    function flush() {
+      if (prose.length) bubble.appendChild(document.createTextNode(prose.join("\n")));
+      prose = [];
+    }
+    while (i < lines.length) {
+      var rows = [];
+      while (i + rows.length < lines.length && ROW.test(lines[i + rows.length])) {
+        var row = cells(lines[i + rows.length]);
+        if (rows.length && !sameColumns(rows[0], row)) break;
+        rows.push(row);
+      }
+      if (rows.length >= 2) {
+        flush();
+        bubble.appendChild(table(rows));
+        i += rows.length;
+      } else {
+        prose.push(lines[i]);
+        i += 1;
+      }
+    }
+    flush();
+  }
+
   function finish(view, reply) {
     // an invalid number or address: the reason shows in red at the input, not twice
-    view.bubble.textContent = (reply.error && reply.answer.replace(reply.error, "").trim()) || reply.answer;
+    render(view.bubble, (reply.error && reply.answer.replace(reply.error, "").trim()) || reply.answer);
     if (reply.ticket_id) {
       view.row.classList.add("handoff");
       view.row.appendChild(el("div", "ticket", "工单号：" + reply.ticket_id));
