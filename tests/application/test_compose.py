@@ -67,3 +67,6 @@ def test_items_taken_out_of_a_numbered_list_lose_their_numbers():
     assert extract("7、8、9 月执行尖峰电价。", lambda unit: 1.0) == "7、8、9 月执行尖峰电价。"
     steps = "办理流程如下：\n1. 提交申请；\n2. 现场勘查；\n3. 装表接电。"
     assert extract(steps, lambda unit: 1.0) == steps
+    # nor does the unit that completes a curated answer from the next passage
+    completed, _ = complete_answer("峰谷电价为自愿选择。", [], [_hit(rules)], ["峰谷电价", "执行要求", "分时电表"])
+    assert completed == "峰谷电价为自愿选择。\n执行要求：需要分时电表。"

@@ -144,7 +144,7 @@ def complete_answer(
                 best = (value, joined, hit)
     if best is None:
         return text, used
-    return f"{text}\n{best[1]}", [*used, best[2]]
+    return f"{text}\n{shown(best[1])}", [*used, best[2]]
 
 
 ALTERNATIVE_HEAD = "如果您想问的是「{question}」：{answer}"
