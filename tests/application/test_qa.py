@@ -159,6 +159,17 @@ def test_follow_up_is_answered_in_the_context_of_the_conversation(answerer):
     assert answer.resolved and "90 分钟" in answer.answer
 
 
+def test_a_follow_up_is_not_answered_by_a_text_without_what_it_asks_for(answerer):
+    """要带什么资料 after a question about repair times asks for materials: the repair times it would
+    be answered with (the earlier turn's subject matches them well) do not say what to bring."""
+    trace = answerer.trace("要带什么资料？", ["城区抢修多久能到"], Audience.PUBLIC)
+    assert trace.asked[0].value == "materials" and trace.analysis.kind.value == "materials"  # the follow-up's ask comes first
+    assert not trace.answer.resolved and "45 分钟" not in trace.answer.answer
+    assert all("资料" in option or "材料" in option for option in trace.answer.options)
+    answer = answerer.answer("那农村要多久？", history=["城区抢修多久能到"], audience=Audience.PUBLIC)
+    assert answer.resolved and "90 分钟" in answer.answer  # a follow-up answered with what it asks for
+
+
 def test_a_question_about_another_area_is_declined_with_the_advice_to_ask_there(answerer):
     answer = answerer.answer("广西的电费可以在哪里交", audience=Audience.PUBLIC)
     assert answer.reason == AbstainReason.OUTSIDE_AREA.value and not answer.resolved

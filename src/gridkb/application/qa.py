@@ -21,6 +21,7 @@ executes or follows it (the optional LLM gets it inside a quoted context, see ``
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from typing import Any
 from gridkb.application.area import Place, ServiceArea, outside_message
 from gridkb.application.analysis import InfoKind, QuestionAnalyser, QuestionAnalysis
 from gridkb.application.answerability import Evidence, evidence
-from gridkb.application.candidates import Candidate, CandidateFinder
+from gridkb.application.candidates import BROAD_EVIDENCE, Candidate, CandidateFinder
 from gridkb.application.compose import Composed, complete_answer, compose_passages, with_alternative, without_verdict
 from gridkb.application.context import FollowUpRewriter
 from gridkb.application.decide import CLARIFY_REASON, CONFIDENCE_FILE, ConfidenceModel, clarification_options, decision_features
@@ -92,6 +93,7 @@ class AnswerTrace:
     composed: Composed | None = None
     features: dict[str, float] = field(default_factory=dict)
     answer: Answer | None = None
+    asked: tuple[InfoKind, ...] = ()  # what a follow-up asks for itself (资料, 多久到账); () for a question of its own
 
 
 def _citation(hit: SearchHit) -> Citation:
@@ -234,12 +236,16 @@ class QuestionAnswerer:
             return trace
         if contextualised is None:
             contextualised = self.contextualise(question, history or ())
+        # a follow-up that asks something of its own (资料, 多久到账) says what is asked; the earlier
+        # turns only say what about, and their own ask (时间 of 峰谷几点到几点) is no longer the question
+        if contextualised != question:
+            trace.asked = self.analyser.analyse(self.searcher.prepare(without_personal_data(question))).kinds
         trace.question = question = without_personal_data(contextualised)
         query = self.searcher.prepare(question)
         if self.domain_gate and not self.in_domain(query):
             trace.answer = self._refuse(AbstainReason.OUT_OF_SCOPE)
             return trace
-        self.rank(trace, query, audience, today)
+        self.rank(trace, query, audience, today, asked=trace.asked)
         if not trace.ranked:
             trace.answer = self._refuse(AbstainReason.UNKNOWN)
             return trace
@@ -262,10 +268,11 @@ class QuestionAnswerer:
 
     def rank(
         self, trace: AnswerTrace, query: str, audience: Audience = Audience.INTERNAL, today: date | None = None,
-        category: str | None = None, hits: int = CANDIDATE_HITS,
+        category: str | None = None, hits: int = CANDIDATE_HITS, asked: tuple[InfoKind, ...] = (),
     ) -> None:
-        """Analyse, retrieve, describe and rerank the candidates of ``query`` into ``trace``."""
-        self.gather(trace, query, audience, today, category, hits)
+        """Analyse, retrieve, describe and rerank the candidates of ``query`` into ``trace`` (``asked``:
+        the kinds of information a follow-up asks for, which come first)."""
+        self.gather(trace, query, audience, today, category, hits, asked)
         if not trace.candidates:
             trace.ranked = []
         elif self.use_reranker:
@@ -276,11 +283,11 @@ class QuestionAnswerer:
 
     def gather(
         self, trace: AnswerTrace, query: str, audience: Audience = Audience.INTERNAL, today: date | None = None,
-        category: str | None = None, hits: int = CANDIDATE_HITS,
+        category: str | None = None, hits: int = CANDIDATE_HITS, asked: tuple[InfoKind, ...] = (),
     ) -> None:
         """Analyse ``query``, retrieve, and describe every candidate (no model needed)."""
         trace.audience = audience
-        trace.analysis = analysis = self.analyser.analyse(query)
+        trace.analysis = analysis = asking(self.analyser.analyse(query), asked)
         extra = self._action_words(analysis)
         trace.signals = self.searcher.retrieve(query, hits, category=category, audience=audience, today=today, extra_terms=extra)
         trace.candidates = self.finder.run(analysis, trace.signals)
@@ -306,8 +313,11 @@ class QuestionAnswerer:
         classification = signals.classification or self.kb.classify_question(signals.query)
         category = classification.category if classification.category != "unknown" else top.chunk.category
         department = self.kb.taxonomy.department(category)
-        if confidence < model.threshold_for(trace.audience) and not self.always_answer:
-            options = clarification_options(ranked, model.clarify_floor)
+        misses = self._misses_follow_up(trace)
+        if (confidence < model.threshold_for(trace.audience) or misses) and not self.always_answer:
+            # the options for a follow-up that asked for materials are questions whose answers give them
+            choices = [r for r in ranked if trace.asked[0] in self.analyser.evidence(r.candidate.answer)] if misses else ranked
+            options = clarification_options(choices, model.clarify_floor)
             if options:
                 questions = tuple(o.candidate.question for o in options)
                 return Answer(CLARIFY, round(confidence, 3), False, category, department, (), (), CLARIFY_REASON, questions)
@@ -341,6 +351,16 @@ class QuestionAnswerer:
         text, used = with_alternative(text, used, alternatives)
         return Composed(text, tuple(used))
 
+    def _misses_follow_up(self, trace: AnswerTrace) -> bool:
+        """A follow-up that asks only for a kind of information that an answer shows plainly (资料, 多久,
+        在哪: materials, a duration, a place) is not answered by a text without it, however well that
+        text matches the earlier turns: it would repeat the last answer or answer another question."""
+        asked = trace.asked[0] if trace.asked else InfoKind.OTHER
+        if asked is InfoKind.OTHER or asked in BROAD_EVIDENCE:
+            return False
+        assert trace.composed is not None
+        return asked not in self.analyser.evidence(trace.composed.text)
+
     def _evidence(self, signals: RetrievalSignals, analysis: QuestionAnalysis) -> Evidence:
         return evidence(
             signals.best_dense, signals.best_faq_dense, signals.best_bm25, signals.tokens, list(analysis.topic),
@@ -355,6 +375,14 @@ class QuestionAnswerer:
     def _refuse(self, reason: AbstainReason, confidence: float = 0.0) -> Answer:
         refusal = Refusal.of(reason)
         return Answer(refusal.message, round(confidence, 3), False, "unknown", "", (), (), reason.value)
+
+
+def asking(analysis: QuestionAnalysis, asked: Sequence[InfoKind]) -> QuestionAnalysis:
+    """``analysis`` with the kinds in ``asked`` first, unless they are none or only OTHER."""
+    own = tuple(kind for kind in asked if kind is not InfoKind.OTHER)
+    if not own:
+        return analysis
+    return dataclasses.replace(analysis, kinds=tuple(dict.fromkeys(own + analysis.kinds)))
 
 
 def _distinct_hits(ranked: Sequence[RankedCandidate]) -> list[SearchHit]:
