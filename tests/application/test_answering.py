@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from gridkb.application.candidates import FEATURES, feature_matrix
+from gridkb.application.candidates import FEATURES, _rotated, feature_matrix
 from gridkb.application.compose import without_verdict
 from gridkb.application.decide import DECISION_FEATURES, ConfidenceModel, clarification_options
 from gridkb.application.qa import QuestionAnswerer
@@ -70,6 +70,18 @@ def test_every_faq_wording_is_a_candidate_with_its_own_features(kb):
     assert feature_matrix(trace.candidates).shape == (len(trace.candidates), len(FEATURES))
     # a question typed as a curated wording is answered by that FAQ
     assert trace.ranked[0].candidate.question == "电费可以在哪里交？" and trace.answer.resolved
+
+
+def test_the_same_words_with_the_topic_moved_are_the_curated_wording(kb):
+    """电费怎么交 is 怎么交电费 (a wording of 电费可以在哪里交？) with its topic put first: that FAQ, not
+    支付宝怎么交电费, which shares more of the retrievers' words."""
+    answerer = QuestionAnswerer(kb, confidence=_model(0.0))
+    trace = answerer.trace("电费怎么交？", audience=Audience.PUBLIC)
+    moved = next(c for c in trace.candidates if c.wording == "怎么交电费")
+    assert moved.feature("wording_overlap") == 1.0
+    assert next(c for c in trace.candidates if c.wording == "支付宝怎么交电费").feature("wording_overlap") < 1.0
+    assert trace.ranked[0].candidate.question == "电费可以在哪里交？"
+    assert _rotated("怎么交电费", "电费怎么交") and not _rotated("可以不交吗", "不可以交吗")  # a moved 不 is another question
 
 
 def test_a_passage_answers_with_the_units_that_hold_what_was_asked(kb):

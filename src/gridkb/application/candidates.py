@@ -105,12 +105,14 @@ class WordingProfile:
     kinds: frozenset[InfoKind]
     subject_bigrams: frozenset[str]
     letter_bigrams: frozenset[str]
+    letters: str  # its words in order, without punctuation
 
     @classmethod
     def of(cls, analysis: QuestionAnalysis) -> "WordingProfile":
         return cls(
             analysis, analysis.text.lower(), tuple(_action_word(a) for a in analysis.actions), frozenset(analysis.actions),
             frozenset(analysis.kinds), frozenset(_bigrams("".join(analysis.subject))), frozenset(_bigrams(_letters(analysis.text))),
+            _letters(analysis.text),
         )
 
 
@@ -218,6 +220,7 @@ class _QuestionContext:
     kinds: frozenset[InfoKind]
     action_classes: frozenset[str]
     unused: frozenset[str]  # subject words no chunk holds
+    letters: str  # the question's words in order, without punctuation
     said: dict[str, bool] = field(default_factory=dict)  # subject word → whether the question mentions it
 
     @classmethod
@@ -238,7 +241,7 @@ class _QuestionContext:
         return cls(
             question, analyser, weights, ceiling, category, confidence, unknown, unknown_names, terms, question.text.lower(),
             frozenset(_bigrams("".join(question.subject))), frozenset(_bigrams(_letters(question.text))), frozenset(question.kinds),
-            frozenset(question.actions), unused,
+            frozenset(question.actions), unused, _letters(question.text),
         )
 
     def unit_score(self, unit: str) -> float:
@@ -284,7 +287,8 @@ class _QuestionContext:
             "subject_precision": self._precision(len(subject) + len(wording.actions), extra),
             "extra_subject_words": float(min(3, len(extra))),
             "char_overlap": _dice(self.subject_bigrams, wording.subject_bigrams),
-            "wording_overlap": _dice(self.letter_bigrams, wording.letter_bigrams),
+            # the same words with the topic moved to the front or back (怎么交电费, 电费怎么交) are the same question
+            "wording_overlap": 1.0 if _rotated(self.letters, wording.letters) else _dice(self.letter_bigrams, wording.letter_bigrams),
             "kind_primary_match": float(wording.analysis.kind is self.question.kind),
             "kind_overlap": float(bool(wording.kinds & self.kinds)),
             "kind_evidence": self._kind_evidence(answer_kinds),
@@ -377,6 +381,13 @@ def _agreement(asked: frozenset[str], offered: frozenset[str]) -> float:
     if not asked or not offered:
         return 0.0
     return 1.0 if asked & offered else -1.0
+
+
+def _rotated(letters: str, other: str) -> bool:
+    """``other`` is ``letters`` with a leading part moved to the end: a topic put first or last
+    (电费 | 怎么交 ↔ 怎么交 | 电费), which does not change the question, unlike other moves (可以不交吗,
+    不可以交吗)."""
+    return len(letters) == len(other) > 1 and other in letters + letters
 
 
 def _letters(text: str) -> str:
