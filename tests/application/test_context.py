@@ -49,3 +49,28 @@ def test_a_thing_named_with_ne_replaces_the_earlier_one_and_a_place_qualifies_it
     assert rewriter.rewrite("专票呢", ["电子发票在哪下"]) == "专票在哪下"
     assert rewriter.rewrite("临时检修呢", ["计划停电会提前通知吗"]) == "临时检修会提前通知吗"
     assert rewriter.rewrite("河南的呢", ["工厂电费怎么算"]) == "河南工厂电费怎么算"  # and so is declined as another province's
+
+
+class _Scope:
+    """A knowledge base about power supply that uses the words 线路 and 多收, not 宠物."""
+
+    def in_domain(self, text):
+        return "电" in text
+
+    def about_another_service(self, text):
+        return "电" not in text and ("天气" in text or "燃气" in text)
+
+    def known_word(self, word):
+        return word in {"线路", "多收", "物业"}
+
+
+def test_a_question_that_says_nothing_of_power_supply_by_itself_borrows_the_conversation_s_subject(lexicon):
+    scoped = FollowUpRewriter(QuestionAnalyser.load(ROOT / "kb", lexicon), lexicon, lambda text: text, _Scope())
+    outage = ["看过了开关没跳，邻居家有电"]
+    assert scoped.is_follow_up("要是我家里线路坏了你们管修吗")  # 线路 of what? of the home that lost power
+    assert scoped.rewrite("要是我家里线路坏了你们管修吗", outage).startswith("看过了开关没跳")
+    # another service, a proper name, or words the knowledge base never uses: a new topic
+    for question in ("今天天气怎么样", "燃气费怎么交", "特斯拉的桩多少钱一个", "宠物怎么养"):
+        assert not scoped.is_follow_up(question), question
+        assert scoped.rewrite(question, ["电费怎么交"]) == question
+    assert scoped.is_follow_up("我们小区没有物业呢")  # a substitute stays a follow-up

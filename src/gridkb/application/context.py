@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from gridkb.application.analysis import QuestionAnalyser
+from gridkb.application.analysis import QuestionAnalyser, QuestionAnalysis
 from gridkb.production.lexicon import Lexicon
 
 SHORT_SUBSTITUTE = 8  # "专票呢": a thing named with 呢 and no question of its own, in a few characters
@@ -34,23 +35,52 @@ CONTRASTS = (
 )
 
 
+class Scope(Protocol):
+    """What the knowledge base is about, as the follow-up rule needs it."""
+
+    def in_domain(self, text: str) -> bool:
+        """Names power supply."""
+
+    def about_another_service(self, text: str) -> bool:
+        """Asks about another service (燃气, 自来水, 天气) and names nothing of power supply."""
+
+    def known_word(self, word: str) -> bool:
+        """Occurs in the knowledge base."""
+
+
 class FollowUpRewriter:
     """Rewrites elliptical follow-ups with the conversation so far; leaves new questions alone."""
 
-    def __init__(self, analyser: QuestionAnalyser, lexicon: Lexicon, prepare: Callable[[str], str]) -> None:
-        """``prepare``: the searcher's query normalisation (typos, pinyin), applied before analysis."""
+    def __init__(self, analyser: QuestionAnalyser, lexicon: Lexicon, prepare: Callable[[str], str], scope: Scope | None = None) -> None:
+        """``prepare``: the searcher's query normalisation (typos, pinyin), applied before analysis;
+        ``scope``: what the knowledge base is about (without it, only the analysis decides)."""
         self.analyser = analyser
         self.lexicon = lexicon
         self.prepare = prepare
+        self.scope = scope
 
     def is_follow_up(self, question: str) -> bool:
         """True when ``question`` needs the earlier turns to be understood: it names nothing of its
-        own, or it only names a substitute ("那充电桩呢", "专票呢", "如果是农村的话")."""
+        own; or it names only words of the knowledge base that say nothing of power supply by
+        themselves ("要是我家里线路坏了你们管修吗", "真的多收了咋办" after a question about a bill); or it
+        only names a substitute ("那充电桩呢", "专票呢", "如果是农村的话"). A question of its own about
+        another service (今天天气怎么样, 燃气费怎么交), or with a proper name (特斯拉), or with words the knowledge
+        base never uses (宠物怎么养) stands alone."""
         prepared = self.prepare(question)
-        if not self.analyser.analyse(prepared).self_contained:
+        analysis = self.analyser.analyse(prepared)
+        elsewhere = self.scope is not None and self.scope.about_another_service(prepared)
+        if not analysis.self_contained:
+            return not elsewhere
+        if not elsewhere and self.scope is not None and self._borrows_its_subject(prepared, analysis):
             return True
         substitute = _substitute(prepared)
         return substitute is not None and (bool(FOLLOW_UP_OPENER.match(prepared)) or len(substitute) <= SHORT_SUBSTITUTE)
+
+    def _borrows_its_subject(self, prepared: str, analysis: QuestionAnalysis) -> bool:
+        assert self.scope is not None
+        if analysis.names or self.scope.in_domain(prepared):
+            return False
+        return any(self.scope.known_word(word) for word in analysis.topic)
 
     def rewrite(self, question: str, history: Sequence[str]) -> str:
         """``question`` made self-contained with ``history`` (the earlier questions as rewritten,

@@ -146,7 +146,7 @@ class QuestionAnswerer:
 
     @cached_property
     def rewriter(self) -> FollowUpRewriter:
-        return FollowUpRewriter(self.analyser, self.kb.lexicon, self.searcher.prepare)
+        return FollowUpRewriter(self.analyser, self.kb.lexicon, self.searcher.prepare, self)
 
     @cached_property
     def finder(self) -> CandidateFinder:
@@ -175,6 +175,13 @@ class QuestionAnswerer:
             return ()
         lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
         return tuple(line for line in lines if line)
+
+    def about_another_service(self, text: str) -> bool:
+        """Names another service (water, telecoms…, ``kb/out_of_scope.txt``) and no core power word."""
+        return not any(word in text for word in CORE_DOMAIN_WORDS) and any(topic in text for topic in self._other_services)
+
+    def known_word(self, word: str) -> bool:
+        return self.kb.document_frequency.get(word.lower(), 0) > 0
 
     def in_domain(self, text: str) -> bool:
         """A term of the power-supply domain, or only words the knowledge base itself uses; a
