@@ -181,15 +181,15 @@ class QuestionAnswerer:
         return not any(word in text for word in CORE_DOMAIN_WORDS) and any(topic in text for topic in self._other_services)
 
     def known_word(self, word: str) -> bool:
+        """Occurs in some chunk of the knowledge base."""
         return self.kb.document_frequency.get(word.lower(), 0) > 0
 
     def in_domain(self, text: str) -> bool:
         """A term of the power-supply domain, or only words the knowledge base itself uses; a
         question about another service (water, telecoms…) with no core power word is not."""
-        core = any(word in text for word in CORE_DOMAIN_WORDS)
-        if not core and any(topic in text for topic in self._other_services):
+        if self.about_another_service(text):
             return False
-        if core or any(term in text for term in self._domain_terms) or _ELECTRIC.search(text):
+        if any(word in text for word in CORE_DOMAIN_WORDS) or any(term in text for term in self._domain_terms) or _ELECTRIC.search(text):
             return True
         content = [t for t in self.kb.lexicon.tokenize(text) if len(t) >= 2]
         known = sum(1 for t in content if t in self.kb.bm25_vocabulary)
