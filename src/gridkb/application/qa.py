@@ -252,7 +252,7 @@ class QuestionAnswerer:
         if self.domain_gate and not self.in_domain(query):
             trace.answer = self._refuse(AbstainReason.OUT_OF_SCOPE)
             return trace
-        self.rank(trace, query, audience, today, asked=trace.asked)
+        self.rank(trace, query, audience, today)
         if not trace.ranked:
             trace.answer = self._refuse(AbstainReason.UNKNOWN)
             return trace
@@ -275,11 +275,10 @@ class QuestionAnswerer:
 
     def rank(
         self, trace: AnswerTrace, query: str, audience: Audience = Audience.INTERNAL, today: date | None = None,
-        category: str | None = None, hits: int = CANDIDATE_HITS, asked: tuple[InfoKind, ...] = (),
+        category: str | None = None, hits: int = CANDIDATE_HITS,
     ) -> None:
-        """Analyse, retrieve, describe and rerank the candidates of ``query`` into ``trace`` (``asked``:
-        the kinds of information a follow-up asks for, which come first)."""
-        self.gather(trace, query, audience, today, category, hits, asked)
+        """Analyse, retrieve, describe and rerank the candidates of ``query`` into ``trace``."""
+        self.gather(trace, query, audience, today, category, hits)
         if not trace.candidates:
             trace.ranked = []
         elif self.use_reranker:
@@ -290,11 +289,12 @@ class QuestionAnswerer:
 
     def gather(
         self, trace: AnswerTrace, query: str, audience: Audience = Audience.INTERNAL, today: date | None = None,
-        category: str | None = None, hits: int = CANDIDATE_HITS, asked: tuple[InfoKind, ...] = (),
+        category: str | None = None, hits: int = CANDIDATE_HITS,
     ) -> None:
-        """Analyse ``query``, retrieve, and describe every candidate (no model needed)."""
+        """Analyse ``query`` (a follow-up's own ask, ``trace.asked``, first), retrieve, and describe
+        every candidate (no model needed)."""
         trace.audience = audience
-        trace.analysis = analysis = asking(self.analyser.analyse(query), asked)
+        trace.analysis = analysis = asking(self.analyser.analyse(query), trace.asked)
         extra = self._action_words(analysis)
         trace.signals = self.searcher.retrieve(query, hits, category=category, audience=audience, today=today, extra_terms=extra)
         trace.candidates = self.finder.run(analysis, trace.signals)
@@ -323,7 +323,7 @@ class QuestionAnswerer:
         misses = self._misses_follow_up(trace)
         if (confidence < model.threshold_for(trace.audience) or misses) and not self.always_answer:
             # the options for a follow-up that asked for materials are questions whose answers give them
-            choices = [r for r in ranked if trace.asked[0] in self.analyser.evidence(r.candidate.answer)] if misses else ranked
+            choices = [r for r in ranked if self.analyser.holds(r.candidate.answer, trace.asked[0])] if misses else ranked
             options = clarification_options(choices, model.clarify_floor)
             if options:
                 questions = tuple(o.candidate.question for o in options)
@@ -343,7 +343,7 @@ class QuestionAnswerer:
         is followed by a nearly-as-likely FAQ's answer headed by its question (如果您想问的是「…」)."""
         top = ranked[0].candidate
         asked = analysis.kind
-        holds_asked = None if asked is InfoKind.OTHER else (lambda unit: asked in self.analyser.evidence(unit))
+        holds_asked = None if asked is InfoKind.OTHER else (lambda unit: self.analyser.holds(unit, asked))
         if not top.is_faq:
             passages = [r.candidate.hit for r in ranked if not r.candidate.is_faq][:COMPOSED_PASSAGES]
             return compose_passages(passages, self.finder.unit_scorer(analysis, signals))
@@ -366,7 +366,7 @@ class QuestionAnswerer:
         if asked is InfoKind.OTHER or asked in BROAD_EVIDENCE:
             return False
         assert trace.composed is not None
-        return asked not in self.analyser.evidence(trace.composed.text)
+        return not self.analyser.holds(trace.composed.text, asked)
 
     def _evidence(self, signals: RetrievalSignals, analysis: QuestionAnalysis) -> Evidence:
         return evidence(
