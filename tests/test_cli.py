@@ -85,6 +85,15 @@ def test_ask_and_search_work_from_any_directory(built_kb, tmp_path):
     assert any("抢修" in hit["snippet"] for hit in json.loads(searched.stdout))
 
 
+def test_chat_at_the_terminal_shows_the_answer_as_text(built_kb, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDKB_")}
+    args = [str(GRIDKB), "chat", "--kb", str(built_kb[0].kb_dir), "--db", f"sqlite:///{tmp_path / 'desk.sqlite'}"]
+    result = subprocess.run(args, input="城区抢修多久能到\n/quit\n", capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "客服：" in result.stdout and "45" in result.stdout and "[1]" in result.stdout
+    assert "[bold" not in result.stdout and "[/" not in result.stdout  # styles are applied, not printed
+
+
 def test_answering_loads_neither_the_build_pipeline_nor_chroma(built_kb, tmp_path):
     code = (
         "import sys; from pathlib import Path; from gridkb.config import Settings; from gridkb.kb import KnowledgeBase;"

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.columns import Columns
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from gridkb import display
 from gridkb.cli.common import (
@@ -52,9 +54,9 @@ def chat(kb: KbOption = None, db: DbOption = None, channel: Annotated[str, typer
             console.print(f"[dim]您：{line}[/dim]", highlight=False, markup=False)
         reply = service.chat(session_id, line, channel=channel)
         session_id, last_message, options = reply.session_id, reply.message_id, reply.options
-        console.print(f"[bold green]客服：[/bold green]{reply.answer}", highlight=False, markup=False)
+        console.print(Text.assemble(("客服：", "bold green"), reply.answer), highlight=False)  # the answer is text, never markup
         for i, source in enumerate(reply.sources, start=1):
-            console.print(f"[dim]  [{i}] {source.title} › {source.section}[/dim]", highlight=False)
+            console.print(f"[dim]  \\[{i}] {escape(source.title)} › {escape(source.section)}[/dim]", highlight=False)
         for number, option in enumerate(reply.options, start=1):
             console.print(f"  {number}. {option}", highlight=False, markup=False)
         if reply.options:
@@ -62,7 +64,7 @@ def chat(kb: KbOption = None, db: DbOption = None, channel: Annotated[str, typer
         elif reply.choices:  # the contact collection after a handoff: type a choice, a phone number or an address
             console.print("  可回复：" + " / ".join(reply.choices), highlight=False, markup=False)
         elif reply.suggestions:
-            console.print("[dim]  猜你想问: " + " | ".join(reply.suggestions) + "[/dim]", highlight=False)
+            console.print("[dim]  猜你想问: " + escape(" | ".join(reply.suggestions)) + "[/dim]", highlight=False)
         state = "已解答" if reply.resolved else "未解决"
         opened = f" · 工单 {reply.ticket_number}" if reply.ticket_number else ""
         console.print(f"[dim]  {state} · 置信度 {reply.confidence:.2f} · {reply.intent.value}{opened}[/dim]", highlight=False)
