@@ -57,6 +57,9 @@ class _Scope:
     def in_domain(self, text):
         return "电" in text
 
+    def names_power_supply(self, text):
+        return "电" in text
+
     def about_another_service(self, text):
         return "电" not in text and ("天气" in text or "燃气" in text)
 
@@ -74,3 +77,13 @@ def test_a_question_that_says_nothing_of_power_supply_by_itself_borrows_the_conv
         assert not scoped.is_follow_up(question), question
         assert scoped.rewrite(question, ["电费怎么交"]) == question
     assert scoped.is_follow_up("我们小区没有物业呢")  # a substitute stays a follow-up
+
+
+def test_a_word_the_tokenizer_only_guessed_names_no_subject_of_its_own(lexicon):
+    scoped = FollowUpRewriter(QuestionAnalyser.load(ROOT / "kb", lexicon), lexicon, lambda text: text, _Scope())
+    # jieba guesses 能装 (not in its dictionary): the question asks how long, about nothing named
+    assert scoped.is_follow_up("多久能装好")
+    assert "充电桩" in scoped.rewrite("多久能装好", ["我想装个充电桩", "需要什么材料"])
+    # a guessed word of a question that names power supply (谷电), or a dictionary word, stands alone
+    for question in ("谷电几点开始", "宠物怎么养"):
+        assert not scoped.is_follow_up(question), question

@@ -39,7 +39,10 @@ class Scope(Protocol):
     """What the knowledge base is about, as the follow-up rule needs it."""
 
     def in_domain(self, text: str) -> bool:
-        """Names power supply."""
+        """Names power supply, or only words the knowledge base uses."""
+
+    def names_power_supply(self, text: str) -> bool:
+        """Names power supply itself (电, a domain term)."""
 
     def about_another_service(self, text: str) -> bool:
         """Asks about another service (燃气, 自来水, 天气) and names nothing of power supply."""
@@ -69,12 +72,22 @@ class FollowUpRewriter:
         prepared = self.prepare(question)
         analysis = self.analyser.analyse(prepared)
         elsewhere = self.scope is not None and self.scope.about_another_service(prepared)
-        if not analysis.self_contained:
+        if not analysis.self_contained or self._names_only_guesses(prepared, analysis):
             return not elsewhere
         if not elsewhere and self.scope is not None and self._borrows_its_subject(prepared, analysis):
             return True
         substitute = _substitute(prepared)
         return substitute is not None and (bool(FOLLOW_UP_OPENER.match(prepared)) or len(substitute) <= SHORT_SUBSTITUTE)
+
+    def _names_only_guesses(self, prepared: str, analysis: QuestionAnalysis) -> bool:
+        """Every noun of the question is the tokenizer's guess, a word its dictionary (jieba's and the
+        domain terms) does not hold: 能装 of 多久能装好 names no thing of its own. The knowledge base's
+        words do not tell, as its texts were cut with the same guesses (才能装表); a question that names
+        power supply by itself (谷电几点开始) is one of its own."""
+        if analysis.names or (self.scope is not None and self.scope.names_power_supply(prepared)):
+            return False
+        dictionary = self.lexicon.tokenizer.FREQ
+        return all(not dictionary.get(word) for word in analysis.topic)
 
     def _borrows_its_subject(self, prepared: str, analysis: QuestionAnalysis) -> bool:
         assert self.scope is not None

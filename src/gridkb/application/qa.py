@@ -184,12 +184,19 @@ class QuestionAnswerer:
         """Occurs in some chunk of the knowledge base."""
         return self.kb.document_frequency.get(word.lower(), 0) > 0
 
+    def names_power_supply(self, text: str) -> bool:
+        """A term of the power-supply domain (电 as electricity, a dictionary term, a category's
+        keyword), in a question that is not about another service."""
+        if self.about_another_service(text):
+            return False
+        return any(word in text for word in CORE_DOMAIN_WORDS) or any(term in text for term in self._domain_terms) or bool(_ELECTRIC.search(text))
+
     def in_domain(self, text: str) -> bool:
         """A term of the power-supply domain, or only words the knowledge base itself uses; a
         question about another service (water, telecoms…) with no core power word is not."""
         if self.about_another_service(text):
             return False
-        if any(word in text for word in CORE_DOMAIN_WORDS) or any(term in text for term in self._domain_terms) or _ELECTRIC.search(text):
+        if self.names_power_supply(text):
             return True
         content = [t for t in self.kb.lexicon.tokenize(text) if len(t) >= 2]
         known = sum(1 for t in content if t in self.kb.bm25_vocabulary)
