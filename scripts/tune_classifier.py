@@ -15,11 +15,10 @@ import orjson
 from sklearn.metrics import f1_score
 
 from gridkb.config import Settings
-from gridkb.evaluation.datasets import load_domain
 from gridkb.kb import KnowledgeBase
 from gridkb.organisation import classify
 from gridkb.organisation.classify import CategoryClassifier, TrainingExample
-from gridkb.organisation.organise import training_examples
+from gridkb.organisation.organise import labelled_dev_questions, training_examples
 from gridkb.production.normalize import normalize_query
 from gridkb.records import Document
 from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache
@@ -36,8 +35,8 @@ def main() -> None:
     embedder = CachedEmbedder(kb.embedder, EmbeddingCache(kb.layout.embedding_cache))
     vectors = embedder.embed_passages([c.index_text for c in chunks])
     base = training_examples(documents, chunks, vectors, kb.taxonomy, embedder, None)
-    dev = load_domain(settings.classifier_training, "dev")
-    texts = [normalize_query(q.question) for q in dev]
+    dev = labelled_dev_questions(settings.classifier_training)
+    texts = [normalize_query(question) for question, _ in dev]
     dev_vectors = embedder.embed_queries(texts)
     folds = np.arange(len(dev)) % 5
     labels = kb.taxonomy.codes
@@ -47,12 +46,12 @@ def main() -> None:
         classify.KNN_WEIGHT = knn
         predicted = [""] * len(dev)
         for fold in range(5):
-            extra = [TrainingExample(dev_vectors[i], dev[i].category, texts[i]) for i in range(len(dev)) if folds[i] != fold]
+            extra = [TrainingExample(dev_vectors[i], dev[i][1], texts[i]) for i in range(len(dev)) if folds[i] != fold]
             model = CategoryClassifier.train(kb.taxonomy, base + extra, c=c)
             model.threshold = threshold
             for i in np.where(folds == fold)[0]:
                 predicted[i] = model.classify(dev_vectors[i], texts[i]).category
-        gold = [q.category for q in dev]
+        gold = [category for _, category in dev]
         f1 = f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)
         print(f"C={c:<5} keyword_weight={weight:<4} knn_weight={knn:<4} macro-F1 {f1:.3f} unknown {predicted.count('unknown')}")
 

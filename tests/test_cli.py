@@ -114,8 +114,11 @@ def test_ingest_from_any_directory_uses_and_keeps_the_package_configuration(tmp_
     manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["stats"]["documents"] == 5
     assert Path(manifest["config"]["source"]) == (ROOT / "kb").resolve()  # the package's kb/ (editable install)
-    for name in ("taxonomy.yaml", "entities.yaml", "reranker.txt", "answer_confidence.yaml", "classifier_training.jsonl"):
+    for name in ("taxonomy.yaml", "entities.yaml", "reranker.txt", "answer_confidence.yaml"):
         assert (generation / "config" / name).read_bytes() == (ROOT / "kb" / name).read_bytes()
+    # the labelled questions of kb/classifier_training/ (staff's, then customers'), kept as one file
+    labelled = [(ROOT / "kb" / "classifier_training" / name).read_bytes() for name in ("domain_qa.jsonl", "real_phrasing.jsonl")]
+    assert (generation / "config" / "classifier_training.jsonl").read_bytes() == b"".join(labelled)
     # no terminal: a plain line per stage, each closed with its count
     lines = result.stderr.splitlines()
     for stage in ("parse", "embed", "organise", "index", "graph"):

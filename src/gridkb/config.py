@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from gridkb.storage.layout import KbLayout
 
 CLASSIFIER_TRAINING_FILE = "classifier_training.jsonl"
+CLASSIFIER_TRAINING_DIR = "classifier_training"  # a folder of such files (kb/: staff's and customers' questions)
 
 
 def bundled_config_dir() -> Path:
@@ -30,7 +31,9 @@ def _default_config_dir(values: dict[str, Any]) -> Path:
 
 
 def _default_classifier_training(values: dict[str, Any]) -> Path:
-    return Path(values.get("config_dir") or bundled_config_dir()) / CLASSIFIER_TRAINING_FILE
+    config_dir = Path(values.get("config_dir") or bundled_config_dir())
+    folder = config_dir / CLASSIFIER_TRAINING_DIR
+    return folder if folder.is_dir() else config_dir / CLASSIFIER_TRAINING_FILE
 
 
 class EmbeddingBackend(str, Enum):
@@ -77,7 +80,7 @@ class Settings(BaseSettings):
     classifier_training: Path = Field(
         default_factory=_default_classifier_training,
         description="labelled questions whose dev split trains the category classifier (with the FAQ labels); "
-        f"unset = {CLASSIFIER_TRAINING_FILE} in the configuration folder",
+        f"a JSONL file or a folder of them; unset = {CLASSIFIER_TRAINING_DIR}/ or {CLASSIFIER_TRAINING_FILE} in the configuration folder",
     )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers only")
     llm_model: str = "qwen2.5-7b-instruct"

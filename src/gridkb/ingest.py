@@ -30,7 +30,7 @@ from gridkb.config import CLASSIFIER_TRAINING_FILE, Settings
 from gridkb.errors import SourceError, UnsupportedFormatError
 from gridkb.production.documents import SourceRoot, discover, file_hash, read_source
 from gridkb.organisation.graph_links import add_organisation
-from gridkb.organisation.organise import Organisation
+from gridkb.organisation.organise import Organisation, labelled_question_files
 from gridkb.organisation.taxonomy import TAXONOMY_FILE, Taxonomy
 from gridkb.production.graph import GENERIC_WORDS_FILE, GenericWords, build_graph
 from gridkb.production.lexicon import Lexicon
@@ -58,7 +58,7 @@ def pipeline_fingerprint(settings: Settings) -> str:
     """Changes when anything that shapes the knowledge base changes: code, chunk sizes, kb/ configuration,
     the classifier's labelled questions."""
     digest = hashlib.sha256(f"{PIPELINE_VERSION}|{settings.chunk_min_chars}|{settings.chunk_max_chars}".encode())
-    for path in [*(settings.config_dir / n for n in CONFIG_FILES), settings.classifier_training]:
+    for path in [*(settings.config_dir / n for n in CONFIG_FILES), *labelled_question_files(settings.classifier_training)]:
         if path.exists():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -339,6 +339,10 @@ def _document_entry(record: DocRecord, path: str | None) -> DocumentEntry:
     )
 
 
+def _ending_with_newline(data: bytes) -> bytes:
+    return data if not data or data.endswith(b"\n") else data + b"\n"
+
+
 def _snapshot_config(settings: Settings, target: Path) -> ConfigSnapshot:
     """Copy the configuration this build used into the generation, so that the knowledge base answers
     and rebuilds the same way wherever it is used from; returns what the manifest records."""
@@ -346,8 +350,8 @@ def _snapshot_config(settings: Settings, target: Path) -> ConfigSnapshot:
     files = [p for p in sorted(settings.config_dir.iterdir()) if p.is_file() and p.suffix in SNAPSHOT_SUFFIXES]
     for path in files:
         shutil.copyfile(path, target / path.name)
-    if settings.classifier_training.is_file():
-        shutil.copyfile(settings.classifier_training, target / CLASSIFIER_TRAINING_FILE)
+    if labelled := labelled_question_files(settings.classifier_training):  # one file, however many it came from
+        (target / CLASSIFIER_TRAINING_FILE).write_bytes(b"".join(_ending_with_newline(path.read_bytes()) for path in labelled))
     source = settings.config_dir.resolve()
     # a previous generation's copy goes away with that generation: then only the new copy counts
     from_generation = source.is_relative_to(target.parent.parent.resolve())

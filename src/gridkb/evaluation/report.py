@@ -84,6 +84,10 @@ def to_markdown(run: EvalRun) -> str:
         lines += confusion_markdown(c)
         if c.misses:
             lines += ["", "Misclassified:", ""] + [f"- `{m['id']}` {m['question']}: {m['gold']} → {m['predicted']}" for m in c.misses[:10]]
+    if run.customer_classification:
+        c = run.customer_classification
+        lines += ["", "The questions as customers type them (the real-phrasing split; the category routes the ticket of a question the bot cannot answer to its department):", ""]
+        lines += [f"- macro-F1: **{c.macro_f1:.3f}**; accuracy {c.accuracy:.3f}; answered \"unknown\" {c.unknown_rate:.1%} (counted as wrong)"]
     for title, results in run.sets.items():
         lines += _customer_set(title, results)
     for r in run.results:

@@ -38,6 +38,7 @@ class EvalRun:
     setup: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     classification: ClassificationResult | None = None
+    customer_classification: ClassificationResult | None = None  # of the real-phrasing split: routes tickets
     sets: dict[str, list[SystemResult]] = field(default_factory=dict)  # further question sets of the same run, by title
 
 
@@ -87,9 +88,11 @@ def run_domain(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
         log(f"evaluating {system.name} on {len(questions)} domain questions and {len(unanswerable)} unanswerable ones")
         results.append(evaluate_domain(system, questions, gold, unanswerable))
     log(f"classifying {len(questions)} questions")
-    classification = evaluate_classification(kb, questions)
+    classification = evaluate_classification(kb, [(q.id, q.question, q.category) for q in questions])
     notes = [f"{len(unanswerable)} unanswerable questions of the {split} split for abstention"]
     run = EvalRun("domain", split, len(questions), results, _setup(kb), notes, classification)
+    real = ds.sample(ds.load_real(options.datasets_dir / "real_phrasing.jsonl", split), options.limit)
+    run.customer_classification = evaluate_classification(kb, [(q.id, q.q, q.category) for q in real])
     run.sets = customer_sets(kb, options, split, systems[-1] if options.baseline else None, log)
     return run
 

@@ -62,16 +62,32 @@ def training_examples(
                 texts.extend((q, faq.category) for q in (faq.question, *faq.similar))
     for category in taxonomy.categories:
         texts.extend((q, category.code) for q in category.examples)
-    if extra is not None and extra.is_file():
-        for line in extra.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if row.get("split") == "dev" and row.get("category"):
-                    texts.append((row["question"], row["category"]))
+    texts += labelled_dev_questions(extra) if extra is not None else []
     query_vectors = embedder.embed_queries([t for t, _ in texts])
     examples = [TrainingExample(v, label, t) for v, (t, label) in zip(query_vectors, texts)]
     examples += [TrainingExample(vectors[i], c.category, c.text) for i, c in enumerate(chunks) if c.kind is ChunkKind.FAQ and c.category]
     return examples
+
+
+def labelled_question_files(path: Path) -> list[Path]:
+    """The files of labelled questions ``path`` names: itself, or the ``.jsonl`` files of a folder."""
+    if path.is_dir():
+        return sorted(path.glob("*.jsonl"))
+    return [path] if path.is_file() else []
+
+
+def labelled_dev_questions(path: Path) -> list[tuple[str, str]]:
+    """(question, category) of the dev split of the labelled questions in ``path`` (a JSONL file or a
+    folder of them: the staff's domain questions under ``question``, customers' phrasings under ``q``)."""
+    labelled = []
+    for file in labelled_question_files(path):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                question = row.get("question") or row.get("q")
+                if row.get("split") == "dev" and row.get("category") and question:
+                    labelled.append((question, row["category"]))
+    return labelled
 
 
 def _resolve_supersedes(documents: Sequence[Document]) -> dict[str, str]:
