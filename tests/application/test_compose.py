@@ -31,6 +31,19 @@ def test_passages_compose_with_the_lower_passage_needing_a_better_unit():
     assert compose_passages([], lambda unit: 1.0).text == ""
 
 
+def test_a_best_passage_that_holds_what_was_asked_answers_alone():
+    charging = _hit("充电设施类型：居民家庭住宅充电设施；执行电价：居民合表电价；说明：也可选择峰谷分时电价", cid="charging")
+    words = lambda unit: 4.0 if "峰谷分时电价" in unit else (2.0 if "比例" in unit else 0.5)  # noqa: E731
+    price = lambda unit: "比例" in unit or "电价" in unit  # noqa: E731
+    # without the kind asked, a lower passage's unit that repeats more of the question's words comes in
+    assert "充电设施" in compose_passages([_hit(GUIDE, cid="guide"), charging], words).text
+    composed = compose_passages([_hit(GUIDE, cid="guide"), charging], words, holds_asked=price)
+    assert "1.7" in composed.text and "充电设施" not in composed.text and [h.chunk.id for h in composed.used] == ["guide"]
+    # a best passage without it still draws on the next one
+    rules = _hit("选择后 12 个月内不能变更。", cid="rules")
+    assert "充电设施" in compose_passages([rules, charging], words, holds_asked=lambda unit: "比例" in unit or "执行电价" in unit).text
+
+
 def test_an_answer_without_what_was_asked_is_completed_from_the_next_candidate():
     faq = _hit("问：峰谷电价怎么算？\n答：居民峰谷分时电价为自愿选择。", ChunkKind.FAQ, "faq")
     text, used = complete_answer(faq.chunk.answer_text, [faq], [_hit(GUIDE)], ["峰谷", "时段"], lambda unit: "比例" in unit)

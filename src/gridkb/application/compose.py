@@ -97,14 +97,18 @@ def extract(text: str, score: UnitScore, limit: int = MAX_ANSWER_CHARS) -> str:
     return "\n".join(shown(whole[n]) for n in sorted(chosen))
 
 
-def compose_passages(hits: Sequence[SearchHit], score: UnitScore, limit: int = MAX_ANSWER_CHARS) -> Composed:
+def compose_passages(
+    hits: Sequence[SearchHit], score: UnitScore, limit: int = MAX_ANSWER_CHARS, holds_asked: Callable[[str], bool] | None = None
+) -> Composed:
     """The best units of the best passages (``hits`` best first; a lower passage's unit must score
-    higher to be chosen), kept in passage order, until the answer is long enough."""
-    scored = [
-        (score(joined) - RANK_PENALTY * rank, rank, position, joined, hit)
-        for rank, hit in enumerate(hits)
-        for position, joined in enumerate("\n".join(unit) for unit in units(hit.chunk.answer_text))
-    ]
+    higher to be chosen), kept in passage order, until the answer is long enough. When the best
+    passage holds the kind of information asked (``holds_asked``: the 1.7 : 1 : 0.38 ratio for
+    峰谷电价怎么算), the answer is drawn from it alone: a lower passage that repeats more of the
+    question's words (a charging tariff table that names 峰谷分时电价) answers another question."""
+    candidates = [(rank, position, "\n".join(unit), hit) for rank, hit in enumerate(hits) for position, unit in enumerate(units(hit.chunk.answer_text))]
+    if holds_asked is not None and any(holds_asked(text) for rank, _, text, _ in candidates if rank == 0):
+        candidates = [c for c in candidates if c[0] == 0]
+    scored = [(score(text) - RANK_PENALTY * rank, rank, position, text, hit) for rank, position, text, hit in candidates]
     if not scored:
         return Composed("", ())
     best = max(x[0] for x in scored)

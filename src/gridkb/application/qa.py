@@ -353,7 +353,7 @@ class QuestionAnswerer:
         holds_asked = None if asked is InfoKind.OTHER else (lambda unit: self.analyser.holds(unit, asked))
         if not top.is_faq:
             passages = [r.candidate.hit for r in ranked if not r.candidate.is_faq][:COMPOSED_PASSAGES]
-            return compose_passages(passages, self.finder.unit_scorer(analysis, signals))
+            return compose_passages(passages, self.finder.unit_scorer(analysis, signals), holds_asked=holds_asked)
         answer = top.answer if InfoKind.YES_NO in analysis.kinds else without_verdict(top.answer)
         text, used = complete_answer(answer, [top.hit], _distinct_hits(ranked)[1:4], signals.tokens, holds_asked)
         best = ranked[0].score
