@@ -60,6 +60,7 @@ from gridkb.organisation.organise import labelled_dev_questions, training_exampl
 from gridkb.privacy import without_personal_data
 from gridkb.records import Audience, Document
 from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache
+from gridkb.storage.generation import GenerationFile
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_REAL = ROOT.parent / "shared" / "eval-data" / "real-queries" / "dev.jsonl"
@@ -122,14 +123,21 @@ def dev_questions(datasets: Path) -> list[DevQuestion]:
     return questions
 
 
-def held_out_classifiers(kb: KnowledgeBase, folds: int) -> list[CategoryClassifier]:
-    """Category classifiers each fitted without one fold of the labelled dev questions: the classifier
-    of the knowledge base learnt from every one of them, so a dev question's category (a retrieval
-    boost and reranker features) would be surer than a new question's."""
-    documents = [Document.from_dict(orjson.loads(p.read_bytes())["document"]) for p in sorted((kb.directory / "records").glob("*.json"))]
+def classifier_base(kb: KnowledgeBase) -> tuple[list[TrainingExample], CachedEmbedder]:
+    """The category classifier's examples other than the labelled dev questions (FAQ questions and
+    paraphrases, taxonomy examples, FAQ chunks), as the build made them, and the embedder to add more."""
+    records = sorted(kb.generation.path(GenerationFile.RECORDS).glob("*.json"))
+    documents = [Document.from_dict(orjson.loads(p.read_bytes())["document"]) for p in records]
     embedder = CachedEmbedder(kb.embedder, EmbeddingCache(kb.layout.embedding_cache))
     vectors = embedder.embed_passages([c.index_text for c in kb.chunks])  # from the cache of the build
-    base = training_examples(documents, kb.chunks, vectors, kb.taxonomy, embedder, None)
+    return training_examples(documents, kb.chunks, vectors, kb.taxonomy, embedder, None), embedder
+
+
+def held_out_classifiers(kb: KnowledgeBase, folds: int) -> list[CategoryClassifier]:
+    """Category classifiers each fitted without one fold of the labelled dev questions: the classifier
+    of the knowledge base learnt from every one of them, so a dev question's category (reranker
+    features) would be surer than a new question's."""
+    base, embedder = classifier_base(kb)
     labelled = labelled_dev_questions(kb.settings.classifier_training)
     labelled_vectors = embedder.embed_queries([text for text, _ in labelled])
     examples = [(fold_of(text, folds), TrainingExample(v, category, text)) for v, (text, category) in zip(labelled_vectors, labelled)]
@@ -143,7 +151,7 @@ def gather(answerer: QuestionAnswerer, questions: list[DevQuestion], classifiers
         if check(question.text):
             continue
         if classifiers:
-            answerer.kb.__dict__["classifier"] = classifiers[fold_of(question.text, len(classifiers))]  # the cached property
+            answerer.kb.classifier = classifiers[fold_of(question.text, len(classifiers))]  # in place of the cached one
         query = answerer.searcher.prepare(without_personal_data(question.text))  # as QuestionAnswerer.trace does
         if not answerer.in_domain(query):
             continue
@@ -400,7 +408,7 @@ def main() -> int:
     questions = dev_questions(ROOT / "eval" / "datasets")
     print(f"gathering candidates for {len(questions)} dev questions", file=sys.stderr)
     gather(answerer, questions, held_out_classifiers(answerer.kb, args.folds))
-    answerer.kb.__dict__.pop("classifier", None)
+    del answerer.kb.classifier  # the knowledge base's own again
     reached = [q for q in questions if q.trace is not None]
     outcomes = out_of_fold_outcomes(answerer, reached, args.folds)
     refused = [q for q in questions if q.refused]

@@ -11,17 +11,16 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-import orjson
 from sklearn.metrics import f1_score
 
 from gridkb.config import Settings
 from gridkb.kb import KnowledgeBase
 from gridkb.organisation import classify
 from gridkb.organisation.classify import CategoryClassifier, TrainingExample
-from gridkb.organisation.organise import labelled_dev_questions, training_examples
+from gridkb.organisation.organise import labelled_dev_questions
 from gridkb.production.normalize import normalize_query
-from gridkb.records import Document
-from gridkb.storage.embedders import CachedEmbedder, EmbeddingCache
+
+from fit_answering import classifier_base  # scripts/, beside this one
 
 
 def main() -> None:
@@ -30,11 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(kb_dir=args.kb)
     kb = KnowledgeBase(settings)
-    documents = [Document.from_dict(orjson.loads(p.read_bytes())["document"]) for p in sorted((kb.directory / "records").glob("*.json"))]
-    chunks = kb.chunks
-    embedder = CachedEmbedder(kb.embedder, EmbeddingCache(kb.layout.embedding_cache))
-    vectors = embedder.embed_passages([c.index_text for c in chunks])
-    base = training_examples(documents, chunks, vectors, kb.taxonomy, embedder, None)
+    base, embedder = classifier_base(kb)
     dev = labelled_dev_questions(settings.classifier_training)
     texts = [normalize_query(question) for question, _ in dev]
     dev_vectors = embedder.embed_queries(texts)

@@ -86,8 +86,7 @@ class FollowUpRewriter:
         power supply by itself (谷电几点开始) is one of its own."""
         if analysis.names or (self.scope is not None and self.scope.names_power_supply(prepared)):
             return False
-        dictionary = self.lexicon.tokenizer.FREQ
-        return all(not dictionary.get(word) for word in analysis.topic)
+        return not any(map(self.lexicon.in_dictionary, analysis.topic))
 
     def _borrows_its_subject(self, prepared: str, analysis: QuestionAnalysis) -> bool:
         assert self.scope is not None

@@ -187,7 +187,7 @@ class Searcher:
 
     def _is_known_word(self, word: str) -> bool:
         """Right as written: a word of the knowledge base or of jieba's general dictionary."""
-        return word in self.kb.document_frequency or bool(self.kb.lexicon.tokenizer.FREQ.get(word))
+        return word in self.kb.document_frequency or self.kb.lexicon.in_dictionary(word)
 
     @cached_property
     def faq_rows(self) -> list[FaqWording]:

@@ -93,16 +93,18 @@ def run_domain(settings: Settings, options: EvalOptions, log: Log) -> EvalRun:
     run = EvalRun("domain", split, len(questions), results, _setup(kb), notes, classification)
     real = ds.sample(ds.load_real(options.datasets_dir / "real_phrasing.jsonl", split), options.limit)
     run.customer_classification = evaluate_classification(kb, [(q.id, q.q, q.category) for q in real])
-    run.sets = customer_sets(kb, options, split, systems[-1] if options.baseline else None, log)
+    run.sets = customer_sets(kb, options, split, real, systems[-1] if options.baseline else None, log)
     return run
 
 
-def customer_sets(kb: KnowledgeBase, options: EvalOptions, split: str, baseline: EvalSystem | None, log: Log) -> dict[str, list[SystemResult]]:
-    """The questions as customers type them, through the widget's channel (public knowledge, one
-    fresh conversation each), next to the baseline's top passage; and the multi-turn dialogues."""
+def customer_sets(
+    kb: KnowledgeBase, options: EvalOptions, split: str, real: list[ds.RealQuestion], baseline: EvalSystem | None, log: Log
+) -> dict[str, list[SystemResult]]:
+    """The questions as customers type them (``real``: the real-phrasing split), through the widget's
+    channel (public knowledge, one fresh conversation each), next to the baseline's top passage; and
+    the multi-turn dialogues."""
     widget = HybridSystem(kb, audience="public")
     sets: dict[str, list[SystemResult]] = {}
-    real = ds.sample(ds.load_real(options.datasets_dir / "real_phrasing.jsonl", split), options.limit)
     shared = options.external_dir / SHARED_REAL
     named = [(f"real phrasing ({split} split, {len(real)} questions)", real)]
     if shared.exists():

@@ -105,6 +105,10 @@ class Lexicon:
                     tokenizer.add_word(word, freq=20000)
         return tokenizer
 
+    def in_dictionary(self, word: str) -> bool:
+        """A word of the tokenizer's dictionary (jieba's and the domain terms), not one it only guessed."""
+        return bool(self.tokenizer.FREQ.get(word))
+
     @cached_property
     def _tagger(self) -> jieba.posseg.POSTokenizer:
         """jieba's tagger over our tokenizer (see ``jieba_tags``)."""
