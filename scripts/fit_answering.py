@@ -360,6 +360,7 @@ def spread_over_deals(
         _, calibrated = fit_confidence(outcomes, args.folds, args.target_wrong, args.max_clarified, [q for q in refused if q.source in CUSTOMER_SETS], share)
         areas.append(customer_yardstick(outcomes, calibrated, refused))
         tops.append(np.mean([o.right for o in outcomes if o.question.groups is not None]))
+    print("yardstick per deal: " + " ".join(f"{area:.3f}" for area in areas))
     print(f"over {args.repeats} deals into {args.folds} folds: yardstick {np.mean(areas):.3f} ± {np.std(areas):.3f} "
           f"(min {np.min(areas):.3f}, max {np.max(areas):.3f}); top candidate right {np.mean(tops):.3f} ± {np.std(tops):.3f}")
 

@@ -158,6 +158,20 @@ def test_a_yes_no_answer_given_to_another_kind_of_question_loses_its_verdict(kb)
     assert whether.answer.startswith("可以。"), whether.answer
 
 
+def test_the_evidence_about_an_answer_ignores_another_question_s_answer_after_it(kb):
+    """峰谷电一度多少钱 asks for money; the 峰谷 answer gives ratios only. The 阶梯 answer's 0.59 元,
+    shown after it under its own question, is no evidence that the answer given holds a price."""
+    answerer = QuestionAnswerer(kb, confidence=_model(0.0))
+    trace = answerer.trace("峰谷电一度多少钱", audience=Audience.PUBLIC)
+    peak = next(r for r in trace.ranked if r.candidate.question == "居民峰谷电价怎么算？")
+    tiers = next(r for r in trace.ranked if r.candidate.question == "居民阶梯电价怎么算？")
+    trace.ranked = [dataclasses.replace(peak, score=1.0), dataclasses.replace(tiers, score=0.5)]
+    answerer.assess(trace)
+    assert "如果您想问的是「居民阶梯电价怎么算」" in trace.composed.text and "0.59 元" in trace.composed.text
+    assert trace.composed.own.startswith("峰、平、谷电价比") and "0.59" not in trace.composed.own
+    assert trace.features["figure_missing"] == 1.0
+
+
 def test_without_verdict_drops_only_an_opening_yes_or_no():
     assert without_verdict("不是。阶梯电价按月用电量分三档") == "阶梯电价按月用电量分三档"
     assert without_verdict("可以，携带身份证到营业厅办理") == "携带身份证到营业厅办理"

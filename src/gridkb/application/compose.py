@@ -41,6 +41,13 @@ class Composed:
 
     text: str
     used: tuple[SearchHit, ...]
+    main: str | None = None  # ``text`` without the curated answer to another question shown after it
+
+    @property
+    def own(self) -> str:
+        """The answer to the question as the bot took it: what the evidence about the answer describes
+        (another question's answer, shown under its own question, does not make it hold a price)."""
+        return self.text if self.main is None else self.main
 
 
 def shown(unit: str) -> str:

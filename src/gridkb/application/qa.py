@@ -315,7 +315,7 @@ class QuestionAnswerer:
         assert trace.analysis is not None and trace.signals is not None and trace.ranked
         trace.composed = self._compose(trace.analysis, trace.signals, trace.ranked)
         trace.features = decision_features(
-            trace.ranked, trace.analysis, trace.composed.text, self.analyser, self._evidence(trace.signals, trace.analysis)
+            trace.ranked, trace.analysis, trace.composed.own, self.analyser, self._evidence(trace.signals, trace.analysis)
         )
 
     def _decide(self, trace: AnswerTrace) -> Answer:
@@ -362,8 +362,9 @@ class QuestionAnswerer:
             if r.candidate.is_faq and r.candidate.answer != top.answer and r.score >= best - ALTERNATIVE_MARGIN
             and (holds_asked is None or holds_asked(r.candidate.answer))
         ]
+        main = text
         text, used = with_alternative(text, used, alternatives)
-        return Composed(text, tuple(used))
+        return Composed(text, tuple(used), main)
 
     def _misses_follow_up(self, trace: AnswerTrace) -> bool:
         """A follow-up that asks only for a kind of information that an answer shows plainly (资料, 多久,
