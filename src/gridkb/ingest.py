@@ -49,7 +49,7 @@ from gridkb.storage.layout import KbLayout
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "6"  # bump when a code change alters what a build produces
+PIPELINE_VERSION = "7"  # bump when a code change alters what a build produces
 CONFIG_FILES = ("entities.yaml", "synonyms.yaml", "stopwords.txt", TAXONOMY_FILE, GENERIC_WORDS_FILE)
 SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".txt", ".json", ".jsonl", ".tsv")
 

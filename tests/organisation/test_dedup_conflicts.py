@@ -45,6 +45,25 @@ def test_duplicates_group_across_documents_with_the_faq_as_canonical(embedder):
     assert ("e" in {x for p in related for x in p[:2]}) and all(p[0] < p[1] for p in related)
 
 
+def test_faqs_that_ask_different_questions_never_fold_into_one(embedder):
+    """The broad FAQ's answer holds the narrow one's, and a guide repeats it: still, 非居民用户电费违约金怎么计算
+    must stay an item of its own, to be found and answered as asked. The same question in two FAQ
+    sheets is one item."""
+    late = "居民用户每日按欠费总额的千分之一计算违约金；其他用户当年欠费部分每日按千分之二计算，跨年度欠费部分每日按千分之三计算。"
+    chunks = [
+        chunk("broad", "faq1", f"问：过了缴费期限要交滞纳金吗？\n答：要。{late}", kind="faq", category="billing"),
+        chunk("narrow", "faq2", f"问：非居民用户电费违约金怎么计算？\n答：{late}", kind="faq", category="billing"),
+        chunk("guide", "guide", f"逾期缴费的，{late}", category="billing"),
+        chunk("again", "faq3", f"问：过了缴费期限要交滞纳金吗？\n答：要。{late}", kind="faq", category="billing"),
+    ]
+    vectors = embedder.embed_passages([c.text for c in chunks])
+    groups = duplicate_groups(chunks, vectors, top_neighbours(vectors, 5, 0.8))
+    group_of = {m: g.canonical for g in groups for m in g.members}
+    assert group_of.get("broad") == group_of.get("again") is not None  # the same question in two sheets
+    assert group_of.get("narrow") != group_of.get("broad")  # a different question: its own item
+    assert "guide" in group_of  # the guide still folds into one of them
+
+
 def test_conflicts_prefer_the_successor_or_the_valid_one(lexicon):
     old = chunk("old", "n2023", "（一）低压居民用户不超过 7 个工作日。", valid_from="2023-01-01", valid_to="2024-12-31", source="corpus/n2023.pdf")
     new = chunk("new", "n2025", "（一）低压居民用户不超过 5 个工作日。", valid_from="2025-01-01", source="corpus/n2025.pdf")

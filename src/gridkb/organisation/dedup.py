@@ -186,10 +186,14 @@ def _candidate_pairs(chunks: Sequence[Chunk], neighbours: list[list[tuple[int, f
 
 
 def duplicate_groups(chunks: Sequence[Chunk], vectors: np.ndarray, neighbours: list[list[tuple[int, float]]]) -> list[DuplicateGroup]:
-    """Union-find over duplicate pairs in different documents (same audience and category); every group
-    keeps all its members."""
+    """Union-find over duplicate pairs in different documents (same audience and category), closest
+    pairs first; every group keeps all its members. Two FAQ entries that ask different questions
+    never share a group, even when their answers overlap or one passage repeats both: folded into
+    one, the narrower question (非居民用户电费违约金怎么计算) could no longer be found and answered
+    on its own, only through the broader one (过了缴费期限要交滞纳金吗)."""
     parent = list(range(len(chunks)))
     weakest: dict[int, float] = {}
+    asked = {i: _asked(c) for i, c in enumerate(chunks) if c.kind is ChunkKind.FAQ}  # root → the question its group's FAQs ask
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -197,16 +201,19 @@ def duplicate_groups(chunks: Sequence[Chunk], vectors: np.ndarray, neighbours: l
             i = parent[i]
         return i
 
-    candidates = _candidate_pairs(chunks, neighbours)
+    candidates = sorted(_candidate_pairs(chunks, neighbours), key=lambda pair: -pair[2])
     overlaps = pair_overlaps([c.text for c in chunks], sorted({(min(i, j), max(i, j)) for i, j, _ in candidates}))
     for i, j, cosine in candidates:
         a, b = chunks[i], chunks[j]
         if overlaps[(min(i, j), max(i, j))] < DUPLICATE_TEXT or not same_numbers(a.text, b.text):
             continue
         ri, rj = find(i), find(j)
-        if ri != rj:
-            parent[ri] = rj
-            weakest[rj] = min(cosine, weakest.get(ri, 1.0), weakest.get(rj, 1.0))
+        if ri == rj or (ri in asked and rj in asked and asked[ri] != asked[rj]):
+            continue
+        parent[ri] = rj
+        weakest[rj] = min(cosine, weakest.get(ri, 1.0), weakest.get(rj, 1.0))
+        if ri in asked:
+            asked[rj] = asked.pop(ri)
     members: dict[int, list[int]] = {}
     for i in range(len(chunks)):
         members.setdefault(find(i), []).append(i)
@@ -224,6 +231,11 @@ def duplicate_groups(chunks: Sequence[Chunk], vectors: np.ndarray, neighbours: l
             )
         )
     return sorted(groups, key=lambda g: (-len(g.members), g.canonical))
+
+
+def _asked(chunk: Chunk) -> str:
+    """An FAQ entry's question as compared for duplicates: the same words, whatever the punctuation."""
+    return compact(chunk.faq_question).rstrip("？?")
 
 
 def related_pairs(chunks: Sequence[Chunk], neighbours: list[list[tuple[int, float]]], duplicates: set[tuple[str, str]]) -> list[tuple[str, str, float]]:
