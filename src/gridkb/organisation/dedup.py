@@ -193,7 +193,7 @@ def duplicate_groups(chunks: Sequence[Chunk], vectors: np.ndarray, neighbours: l
     on its own, only through the broader one (过了缴费期限要交滞纳金吗)."""
     parent = list(range(len(chunks)))
     weakest: dict[int, float] = {}
-    asked = {i: _asked(c) for i, c in enumerate(chunks) if c.kind is ChunkKind.FAQ}  # root → the question its group's FAQs ask
+    question_of = {i: _faq_question(c) for i, c in enumerate(chunks) if c.kind is ChunkKind.FAQ}  # root → the question its group's FAQs ask
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -208,12 +208,12 @@ def duplicate_groups(chunks: Sequence[Chunk], vectors: np.ndarray, neighbours: l
         if overlaps[(min(i, j), max(i, j))] < DUPLICATE_TEXT or not same_numbers(a.text, b.text):
             continue
         ri, rj = find(i), find(j)
-        if ri == rj or (ri in asked and rj in asked and asked[ri] != asked[rj]):
+        if ri == rj or (ri in question_of and rj in question_of and question_of[ri] != question_of[rj]):
             continue
         parent[ri] = rj
         weakest[rj] = min(cosine, weakest.get(ri, 1.0), weakest.get(rj, 1.0))
-        if ri in asked:
-            asked[rj] = asked.pop(ri)
+        if ri in question_of:
+            question_of[rj] = question_of.pop(ri)
     members: dict[int, list[int]] = {}
     for i in range(len(chunks)):
         members.setdefault(find(i), []).append(i)
@@ -233,7 +233,7 @@ def duplicate_groups(chunks: Sequence[Chunk], vectors: np.ndarray, neighbours: l
     return sorted(groups, key=lambda g: (-len(g.members), g.canonical))
 
 
-def _asked(chunk: Chunk) -> str:
+def _faq_question(chunk: Chunk) -> str:
     """An FAQ entry's question as compared for duplicates: the same words, whatever the punctuation."""
     return compact(chunk.faq_question).rstrip("？?")
 
